@@ -1,0 +1,84 @@
+/**
+ * The offramp command-line program: global flags, the command list, and the one place where the
+ * process exit code is set. Commands are defined in src/commands; their work is imported lazily.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, UsageError, type ExitCodeValue } from './errors.js';
+import { Reporter, type OutputMode } from './output/reporter.js';
+import { registerUrlSecrets } from './secrets.js';
+import { VERSION } from './version.js';
+import { makeContext, type CommandRunner, type GlobalOptions } from './commands/context.js';
+import { defineCommands } from './commands/index.js';
+
+function outputMode(globals: GlobalOptions): OutputMode {
+  if (globals.json) return 'json';
+  return globals.output ?? (process.env.OFFRAMP_OUTPUT as OutputMode | undefined) ?? 'text';
+}
+
+function useColor(globals: GlobalOptions): boolean {
+  if (globals.color === false || process.env.NO_COLOR !== undefined) return false;
+  return Boolean(process.stderr.isTTY);
+}
+
+export function buildProgram(run: (runner: CommandRunner, options: Record<string, unknown>, command: Command) => Promise<void>): Command {
+  const program = new Command('offramp')
+    .description('Move a production app off hosted Supabase onto self-hosted PostgreSQL + PostGIS, with no data lost.')
+    .version(VERSION, '-V, --version')
+    .option('--source <url>', 'source (Supabase) connection URL [env OFFRAMP_SOURCE_URL]')
+    .option('--target <url>', 'target (self-hosted) connection URL [env OFFRAMP_TARGET_URL]')
+    .option('-c, --config <file>', 'config file (default: ./offramp.config.yaml or .json)')
+    .option('--json', 'print one JSON document on stdout (same as --output json)')
+    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json', 'ndjson']))
+    .option('-v, --verbose', 'more detail, including driver errors')
+    .option('-q, --quiet', 'only errors and the final result')
+    .option('--no-color', 'no colour (also off when not a terminal or under NO_COLOR)')
+    .option('-y, --yes', 'confirm destructive steps without asking')
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `
+Exit codes: 0 ok · 1 error · 2 usage or refused confirmation · 3 differences found · 4 runbook stopped part-way · 5 preflight failed
+Docs: README.md and docs/ARCHITECTURE.md`);
+  defineCommands(program, run);
+  return program;
+}
+
+/** Parse argv, run the command, set process.exitCode. Never calls process.exit. */
+export async function main(argv: string[]): Promise<ExitCodeValue> {
+  let reporter: Reporter | undefined;
+  let exitCode: ExitCodeValue = ExitCode.ok;
+  const program = buildProgram(async (runner, options, command) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    registerUrlSecrets(globals.source);
+    registerUrlSecrets(globals.target);
+    reporter = new Reporter({
+      mode: outputMode(globals),
+      verbose: Boolean(globals.verbose),
+      quiet: Boolean(globals.quiet),
+      color: useColor(globals),
+    });
+    reporter.setCommand(command.parent && command.parent.name() !== 'offramp' ? `${command.parent.name()} ${command.name()}` : command.name());
+    const outcome = await runner(makeContext(reporter, globals), options, command);
+    reporter.result(outcome);
+    if (!outcome.ok) exitCode = outcome.failExitCode ?? ExitCode.error;
+  });
+  program.exitOverride();
+  program.commands.forEach((c) => c.exitOverride());
+  for (const a of argv.slice(2)) registerUrlSecrets(a.startsWith('postgres') ? a : undefined);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (exitCode !== ExitCode.ok && argv.includes('--json')) {
+        new Reporter({ mode: 'json', verbose: false, quiet: true, color: false }).error(
+          new UsageError(error.message.replace(/^error: /, ''), { hint: 'see offramp --help' }),
+        );
+      }
+    } else {
+      reporter ??= new Reporter({ mode: argv.includes('--json') ? 'json' : 'text', verbose: argv.includes('--verbose'), quiet: false, color: false });
+      exitCode = reporter.error(error).exitCode;
+    }
+  }
+  process.exitCode = exitCode;
+  return exitCode;
+}

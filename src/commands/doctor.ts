@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { examples } from './context.js';
+import type { Run } from './index.js';
+
+export function defineDoctor(program: Command, run: Run): void {
+  program
+    .command('doctor')
+    .description('preflight checks of source and target: PASS / WARN / FAIL with hints (exit 5 when any FAIL)')
+    .option('--skip-disk', 'skip the free-disk check (when the target server is remote)')
+    .addHelpText('after', examples(
+      'offramp doctor --source "$SUPABASE_DB_URL" --target postgresql://app@db.internal:5432/app',
+      'offramp doctor --json | jq \'.result.checks[] | select(.status=="fail")\'',
+    ))
+    .action((options: Record<string, unknown>, command: Command) =>
+      run(async (ctx, opts) => {
+        const { config } = ctx.config();
+        if (!config.source && !config.target) {
+          throw new UsageError('doctor needs a source, a target, or both', {
+            hint: 'pass --source and --target, or set OFFRAMP_SOURCE_URL / OFFRAMP_TARGET_URL',
+          });
+        }
+        const { doctor } = await import('../core/doctor/index.js');
+        const { renderDoctorText } = await import('../core/doctor/render.js');
+        const report = await doctor(
+          { source: config.source, target: config.target, connectTimeoutSeconds: config.connectTimeoutSeconds, skipDisk: Boolean(opts.skipDisk) },
+          ctx.reporter,
+        );
+        return { ok: report.summary.fail === 0, result: report, render: renderDoctorText, failExitCode: ExitCode.preflightFailed };
+      }, options, command),
+    );
+}

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import type { CommandRunner } from './context.js';
+import { defineDemo } from './demo.js';
+import { defineDoctor } from './doctor.js';
+import { defineInit } from './init.js';
+import { defineInspect } from './inspect.js';
+
+export type Run = (runner: CommandRunner, options: Record<string, unknown>, command: Command) => Promise<void>;
+
+/** Every offramp command, in the order of a migration. */
+export function defineCommands(program: Command, run: Run): void {
+  defineInit(program, run);
+  defineInspect(program, run);
+  defineDoctor(program, run);
+  defineDemo(program, run);
+}

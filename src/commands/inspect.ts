@@ -1,0 +1,33 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { examples } from './context.js';
+import type { Run } from './index.js';
+
+export function defineInspect(program: Command, run: Run): void {
+  program
+    .command('inspect')
+    .description('inventory of the source: schemas, tables, extensions, roles, auth, storage, RLS, and findings with hints')
+    .option('--markdown <file>', 'also write the migration plan as Markdown to this file')
+    .addHelpText('after', examples(
+      'offramp inspect --source "$SUPABASE_DB_URL"',
+      'offramp inspect --source "$SUPABASE_DB_URL" --json > inventory.json',
+      'offramp inspect --markdown migration-plan.md',
+    ))
+    .action((options: Record<string, unknown>, command: Command) =>
+      run(async (ctx, opts) => {
+        const { config } = ctx.config();
+        if (!config.source) {
+          throw new UsageError('no source database given', { hint: 'pass --source postgresql://… or set OFFRAMP_SOURCE_URL' });
+        }
+        const { inspect } = await import('../core/inspect/index.js');
+        const { renderInspectText, renderInspectMarkdown } = await import('../core/inspect/render.js');
+        const report = await inspect({ source: config.source, connectTimeoutSeconds: config.connectTimeoutSeconds, platform: config.platform }, ctx.reporter);
+        if (typeof opts.markdown === 'string') {
+          writeFileSync(opts.markdown, renderInspectMarkdown(report));
+          ctx.reporter.log('info', `migration plan written to ${opts.markdown}`);
+        }
+        return { ok: true, result: report, render: renderInspectText };
+      }, options, command),
+    );
+}
