@@ -44,6 +44,7 @@ async function startServers(): Promise<{ source: string; target: string; flavour
 
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   // With several projects this module may be asked more than once: start the servers only once.
+  process.stderr.write(`[test bed] setup for project ${project.name}\n`);
   setupDone ??= startServers();
   const { source, target, flavour } = await setupDone;
   project.provide('sourceAdminUrl', source);

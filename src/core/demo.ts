@@ -1,0 +1,108 @@
+/**
+ * `offramp demo`: the whole journey on throwaway local servers. A Supabase-shaped source (the
+ * fixture, on a server that also offers the stand-ins for platform-only extensions) and a plain
+ * PostGIS target are started, every stage that exists runs against them, and a Markdown report
+ * is written. Later stages (copy, validate, auth, rls, cutover) add themselves here.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startCluster, type LocalCluster } from '../db/local-cluster.js';
+import { loadFixture, type FixtureSummary } from '../fixture/load.js';
+import { inStep, type Progress } from '../output/progress.js';
+import { maskUrl } from '../secrets.js';
+import { doctor } from './doctor/index.js';
+import { inspect } from './inspect/index.js';
+import { renderInspectMarkdown } from './inspect/render.js';
+import { renderDoctorMarkdown } from './demo-render.js';
+
+export interface DemoOptions {
+  scale: number;
+  keep: boolean;
+  reportFile: string;
+}
+
+export interface DemoStage {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  summary: string;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  source: string;
+  target: string;
+  kept: boolean;
+  fixture: FixtureSummary;
+  stages: DemoStage[];
+  inspect: Awaited<ReturnType<typeof inspect>>;
+  doctor: Awaited<ReturnType<typeof doctor>>;
+  reportFile: string;
+}
+
+async function timed<T>(stages: DemoStage[], name: string, fn: () => Promise<T>, summarize: (v: T) => { ok: boolean; summary: string }): Promise<T> {
+  const started = performance.now();
+  const value = await fn();
+  stages.push({ name, seconds: Math.round((performance.now() - started) / 100) / 10, ...summarize(value) });
+  return value;
+}
+
+export async function runDemo(options: DemoOptions, progress: Progress): Promise<DemoResult> {
+  const clusters: LocalCluster[] = [];
+  const stages: DemoStage[] = [];
+  try {
+    const [source, target] = await inStep(progress, 'start a Supabase-shaped source and a PostGIS target', () =>
+      Promise.all([startCluster({ flavour: 'supabase' }), startCluster({ flavour: 'system' })]).then((cs) => {
+        clusters.push(...cs);
+        return cs;
+      }),
+    );
+    const sourceUrl = source!.url; // the project database is "postgres", as on Supabase
+    const targetUrl = await target!.createDatabase('app');
+
+    const fixture = await timed(stages, 'fixture', () => loadFixture(sourceUrl, { scale: options.scale, progress }), (f) => ({
+      ok: true,
+      summary: `scale ${f.scale}: ${Object.entries(f.counts).map(([t, n]) => `${n} ${t}`).join(', ')}`,
+    }));
+    const inventory = await timed(stages, 'inspect', () => inspect({ source: sourceUrl, connectTimeoutSeconds: 10, platform: 'auto' }, progress), (r) => ({
+      ok: true,
+      summary: `${r.tables.length} tables, ${r.findings.length} findings`,
+    }));
+    const preflight = await timed(stages, 'doctor', () => doctor({ source: sourceUrl, target: targetUrl, connectTimeoutSeconds: 10, skipDisk: false }, progress), (r) => ({
+      ok: r.summary.fail === 0,
+      summary: `${r.summary.pass} pass, ${r.summary.warn} warn, ${r.summary.fail} fail, ${r.summary.skip} skip`,
+    }));
+
+    const reportFile = resolve(options.reportFile);
+    const markdown = [
+      '# offramp demo report',
+      '',
+      `Source: ${maskUrl(sourceUrl)} (throwaway, Supabase-shaped fixture at scale ${options.scale})  `,
+      `Target: ${maskUrl(targetUrl)} (throwaway, PostgreSQL + PostGIS)`,
+      '',
+      '| stage | ok | seconds | summary |',
+      '| --- | --- | --- | --- |',
+      ...stages.map((s) => `| ${s.name} | ${s.ok ? 'yes' : 'no'} | ${s.seconds} | ${s.summary} |`),
+      '',
+      renderInspectMarkdown(inventory),
+      '',
+      renderDoctorMarkdown(preflight),
+    ].join('\n');
+    writeFileSync(reportFile, markdown);
+
+    return {
+      ok: stages.every((s) => s.ok),
+      source: maskUrl(sourceUrl),
+      target: maskUrl(targetUrl),
+      kept: options.keep,
+      fixture,
+      stages,
+      inspect: inventory,
+      doctor: preflight,
+      reportFile,
+    };
+  } finally {
+    if (!options.keep) await Promise.all(clusters.map((c) => c.stop()));
+    else for (const c of clusters) progress.log('info', `kept server on port ${c.port}, data directory ${c.dataDir} (stop: pg_ctl -D ${c.dataDir} stop)`);
+  }
+}
