@@ -1,0 +1,112 @@
+/**
+ * `offramp doctor`: preflight of source and target. Connects to both sides at once, runs the
+ * checks in order (each PASS / WARN / FAIL / SKIP with detail, hint and evidence) and always
+ * closes its connections. Never throws for a problem it can report as a check.
+ */
+import { availableParallelism } from 'node:os';
+import { runChecks, summarize, type Check, type CheckResult, type CheckStatus } from '../../checks/types.js';
+import { silentProgress, type Progress } from '../../output/progress.js';
+import { maskUrl } from '../../secrets.js';
+import { clientToolCheck, serverVersionsCheck } from './checks/versions.js';
+import { connectCheck } from './checks/connectivity.js';
+import { connectionsCheck } from './checks/connections.js';
+import { targetCreateExtensionsCheck, targetExtensionsCheck } from './checks/extensions.js';
+import { targetCreateRolesCheck, targetCreateSchemasCheck, targetWritableCheck } from './checks/privileges.js';
+import { readAccessCheck, snapshotCheck, timeoutsCheck, walLevelCheck } from './checks/source.js';
+import { encodingCheck, sameDatabaseCheck, targetDiskCheck, targetEmptyCheck } from './checks/target-state.js';
+import { closeSide, newDoctorContext, openSide, shortVersion, type DoctorContext, type Side } from './context.js';
+
+export interface DoctorOptions {
+  source?: string;
+  target?: string;
+  /** Seconds before a connection attempt is diagnosed as a timeout (default 10). */
+  connectTimeoutSeconds?: number;
+  /** Skip the free-disk check (a remote target). */
+  skipDisk?: boolean;
+  /** Parallel workers the copy will use (default: DEFAULT_JOBS). */
+  jobs?: number;
+}
+
+/** Workers assumed when --jobs is not given: the copy's default. */
+export const DEFAULT_JOBS = Math.max(1, Math.min(4, availableParallelism()));
+
+export interface DoctorSideSummary {
+  /** The URL with its password masked. */
+  url: string;
+  reachable: boolean;
+  serverVersion?: string;
+  user?: string;
+  database?: string;
+}
+
+export interface DoctorReport {
+  source?: DoctorSideSummary;
+  target?: DoctorSideSummary;
+  jobs: number;
+  checks: CheckResult[];
+  summary: Record<CheckStatus, number>;
+  durationMs: number;
+}
+
+/** Every doctor check, in the order they run and are shown. */
+export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
+  connectCheck('source'),
+  connectCheck('target'),
+  sameDatabaseCheck,
+  serverVersionsCheck,
+  clientToolCheck('pg_dump'),
+  clientToolCheck('pg_restore'),
+  targetExtensionsCheck,
+  encodingCheck,
+  targetWritableCheck,
+  targetCreateSchemasCheck,
+  targetCreateExtensionsCheck,
+  targetCreateRolesCheck,
+  targetEmptyCheck,
+  targetDiskCheck,
+  connectionsCheck('target'),
+  connectionsCheck('source'),
+  readAccessCheck,
+  snapshotCheck,
+  timeoutsCheck,
+  walLevelCheck,
+];
+
+function sideSummary(side: Side): DoctorSideSummary | undefined {
+  if (!side.url) return undefined;
+  return {
+    url: side.info?.masked ?? maskUrl(side.url),
+    reachable: Boolean(side.facts),
+    ...(side.facts
+      ? { serverVersion: shortVersion(side.facts), user: side.facts.current_user, database: side.facts.database }
+      : {}),
+  };
+}
+
+export async function doctor(options: DoctorOptions, progress: Progress = silentProgress): Promise<DoctorReport> {
+  const started = performance.now();
+  const jobs = options.jobs ?? DEFAULT_JOBS;
+  const ctx = newDoctorContext(options.source, options.target, {
+    connectTimeoutSeconds: options.connectTimeoutSeconds ?? 10,
+    skipDisk: Boolean(options.skipDisk),
+    jobs,
+  });
+  try {
+    // Both sides connect (and the client tools are looked up) in parallel: two unreachable hosts
+    // cost one timeout, not two. The connect checks then wait for their side's attempt.
+    void openSide(ctx.source, ctx.settings.connectTimeoutSeconds);
+    void openSide(ctx.target, ctx.settings.connectTimeoutSeconds);
+    ctx.clientTools().catch(() => {});
+    const checks = await runChecks([...DOCTOR_CHECKS], ctx, progress);
+    return {
+      source: sideSummary(ctx.source),
+      target: sideSummary(ctx.target),
+      jobs,
+      checks,
+      summary: summarize(checks),
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await Promise.all([closeSide(ctx.source), closeSide(ctx.target)]);
+  }
+}
