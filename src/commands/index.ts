@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from './context.js';
+import { defineCopy } from './copy.js';
 import { defineDemo } from './demo.js';
 import { defineDoctor } from './doctor.js';
 import { defineInit } from './init.js';
@@ -12,5 +13,6 @@ export function defineCommands(program: Command, run: Run): void {
   defineInit(program, run);
   defineInspect(program, run);
   defineDoctor(program, run);
+  defineCopy(program, run);
   defineDemo(program, run);
 }

@@ -1,0 +1,235 @@
+/**
+ * `offramp copy`: source → target with no intermediate data files.
+ * snapshot → plan → schema dumps (pg_dump --snapshot) → [one transaction: roles, extensions,
+ * pre-data] → data (parallel COPY) → sequences → post-data (parallel indexes, FKs last) → ANALYZE.
+ * Every step is journaled so that `--resume` can finish after a crash.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect } from '../../db/connect.js';
+import { exportSnapshot, snapshotAlive, type SnapshotHolder } from '../../db/snapshot.js';
+import { loadSql, query } from '../../db/sql.js';
+import { parseConnectionUrl, type ConnectionInfo } from '../../db/url.js';
+import { UsageError } from '../../errors.js';
+import { inStep, type Progress } from '../../output/progress.js';
+import { VERSION } from '../../version.js';
+import { planPostData, type DeferredObject } from './apply-schema.js';
+import { copyUnits, type CopyFormat, type TableCopyResult } from './copy-data.js';
+import { Journal, journalState, type JournalState } from './journal.js';
+import { buildPlan, type MovePlan } from './plan.js';
+import { applyPostData } from './post-data.js';
+import { prepareSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
+import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
+
+export interface CopyOptions {
+  source: string;
+  target: string;
+  jobs: number;
+  platform: 'auto' | 'supabase' | 'postgres';
+  schemas: string[];
+  excludeSchemas: string[];
+  excludeTables: string[];
+  extensionsSchema: string;
+  ownerMap: Record<string, string>;
+  workDir: string;
+  yes: boolean;
+  clean: boolean;
+  resume: boolean;
+  format: 'auto' | CopyFormat;
+  splitBytes: number;
+  connectTimeoutSeconds: number;
+  analyze: boolean;
+}
+
+export interface CopyResult {
+  ok: boolean;
+  /** false when a resumed copy could not keep the original snapshot: run validate. */
+  consistent: boolean;
+  resumed: boolean;
+  snapshot: string;
+  platform: MovePlan['platform'];
+  source: string;
+  target: string;
+  format: CopyFormat;
+  jobs: number;
+  schemas: string[];
+  excludedSchemas: string[];
+  tables: Array<TableCopyResult & { status: 'copied' | 'done-before-resume' }>;
+  totals: { tables: number; rows: number; bytes: number; seconds: number; mbPerSecond: number };
+  phases: Array<{ name: string; seconds: number }>;
+  schema: SchemaSummary;
+  deferred: DeferredObject[];
+  sequences: number;
+  journal: string;
+  deferredFile?: string;
+  warnings: string[];
+}
+
+function sameDatabase(a: ConnectionInfo, b: ConnectionInfo): boolean {
+  const host = (h: string): string => (h === 'localhost' || h === '::1' ? '127.0.0.1' : h);
+  return host(a.host) === host(b.host) && a.port === b.port && a.database === b.database;
+}
+
+export function journalPathFor(workDir: string, target: ConnectionInfo): string {
+  const key = createHash('sha256').update(`${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 12);
+  return resolve(workDir, `copy-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}-${key}.journal.ndjson`);
+}
+
+async function timedPhase<T>(phases: CopyResult['phases'], name: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    phases.push({ name, seconds: Math.round((performance.now() - started) / 10) / 100 });
+  }
+}
+
+export async function copyDatabase(options: CopyOptions, progress: Progress): Promise<CopyResult> {
+  const source = parseConnectionUrl(options.source, 'source URL');
+  const target = parseConnectionUrl(options.target, 'target URL');
+  if (sameDatabase(source, target)) {
+    throw new UsageError('the source and the target are the same database', { hint: 'point --target at the self-hosted server' });
+  }
+  const started = performance.now();
+  const phases: CopyResult['phases'] = [];
+  const warnings: string[] = [];
+  const journalPath = journalPathFor(options.workDir, target);
+  let previous: JournalState | undefined;
+  if (options.resume) {
+    previous = journalState(Journal.read(journalPath));
+    if (!previous.started) throw new UsageError(`there is no interrupted copy to resume into ${target.masked}`, { hint: `no journal at ${journalPath}; run offramp copy without --resume` });
+    if (previous.finished) throw new UsageError(`the copy into ${target.masked} already finished`, { hint: 'run offramp validate, or copy again with --yes to replace it' });
+  }
+
+  const control = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-copy' });
+  let holder: SnapshotHolder | undefined;
+  let journal: Journal | undefined;
+  try {
+    await acquireCopyLock(control, target.masked);
+    const [{ v: targetVersion }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
+
+    // The snapshot: a new one, or on resume the old one if its exporter still holds it.
+    let consistent = true;
+    const sourceProbe = await connect(source, { role: 'source', timeoutSeconds: options.connectTimeoutSeconds });
+    try {
+      if (previous?.snapshot && (await snapshotAlive(sourceProbe, previous.snapshot))) {
+        warnings.push('the original snapshot is still held: the resumed copy stays consistent');
+      } else if (previous) {
+        consistent = false;
+        warnings.push('the original snapshot is gone (its holder ended): the resumed copy mixes two moments of the source; run offramp validate');
+      }
+    } finally {
+      await sourceProbe.end().catch(() => {});
+    }
+    holder = await exportSnapshot(source, options.connectTimeoutSeconds);
+    const snapshot = holder.id;
+
+    const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () =>
+      buildPlan(holder!.client, { ...options, splitBytes: options.splitBytes })));
+
+    if (!previous) {
+      const existing = await existingUserTables(control);
+      if (existing.length > 0 && !options.yes && !options.clean) refuseNonEmpty(existing, target.database);
+      if (existsSync(journalPath)) renameSync(journalPath, `${journalPath}.${Date.now()}.old`);
+    }
+    journal = Journal.open(journalPath);
+    journal.append(previous
+      ? { type: 'resume', snapshot, consistent }
+      : { type: 'start', version: VERSION, snapshot, source: source.masked, target: target.masked, plan: { tables: plan.tables.map((t) => t.display), units: plan.units.length } });
+
+    const sameMajor = Math.floor(plan.serverVersionNum / 10000) === Math.floor(Number(targetVersion) / 10000);
+    const format: CopyFormat = options.format === 'auto' ? (sameMajor ? 'binary' : 'text') : options.format;
+
+    const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
+      prepareSchema({ options, plan, source, holder: holder!, control, snapshot, replace: !previous && (options.yes || options.clean), skipPreData: Boolean(previous?.phasesDone.has('pre-data')) })));
+    if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
+    if (schemaOutcome.extensions.some((e) => e.action !== 'skipped' && e.version && plan.extensions.find((p) => p.name === e.name)?.version !== e.version)) {
+      if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');
+    }
+
+    // Data: skip tables finished before a crash; empty and recopy the interrupted ones.
+    const done = previous?.tablesDone ?? new Map<string, number>();
+    const units = plan.units.filter((u) => !done.has(u.table.display));
+    const truncateFirst = new Set(previous ? units.map((u) => u.table.display) : []);
+    const copied = await timedPhase(phases, 'data', () => inStep(progress, `copy data (${options.jobs} jobs, ${format})`, (step) =>
+      copyUnits(units, { source, target, snapshot, format, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, journal: journal!, step, truncateFirst })));
+
+    const sequenceRows = await query<{ name: string; last_value: string | null }>(holder.client, loadSql('move/sequences.sql'), [plan.schemas], 'read sequences');
+    await holder.release();
+    holder = undefined;
+    await timedPhase(phases, 'sequences', async () => {
+      for (const s of sequenceRows.filter((r) => r.last_value !== null)) {
+        await control.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, true)', [s.name, s.last_value]);
+      }
+    });
+
+    const tableBytes = new Map(plan.tables.map((t) => [t.qualified, t.bytes]));
+    const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, tableBytes);
+    const post = await timedPhase(phases, 'post-data', () => inStep(progress, 'indexes, constraints, triggers, policies', (step) =>
+      applyPostData(postPlan, {
+        target, preamble: schemaOutcome.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
+        resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
+      }, step)));
+    journal.append({ type: 'phase-done', phase: 'post-data' });
+
+    if (options.analyze) {
+      await timedPhase(phases, 'analyze', () => inStep(progress, 'ANALYZE', () => analyzeTables(target, plan, options)));
+    }
+
+    const deferred = [...schemaOutcome.deferred, ...post.deferred];
+    let deferredFile: string | undefined;
+    if (deferred.length > 0) {
+      deferredFile = join(resolve(options.workDir), `deferred-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
+      writeFileSync(deferredFile, deferred.map((d) => `-- ${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason.replace(/\n/g, ' ')}\n${d.sql.trim()}\n`).join('\n'));
+    }
+    journal.append({ type: 'finished', ok: true });
+
+    const tables = [
+      ...copied.map((t) => ({ ...t, status: 'copied' as const })),
+      ...[...done.entries()].map(([table, rows]) => ({ table, rows, bytes: 0, seconds: 0, status: 'done-before-resume' as const })),
+    ].sort((a, b) => a.table.localeCompare(b.table));
+    const seconds = (performance.now() - started) / 1000;
+    const bytes = tables.reduce((s, t) => s + t.bytes, 0);
+    return {
+      ok: true,
+      consistent,
+      resumed: Boolean(previous),
+      snapshot,
+      platform: plan.platform,
+      source: source.masked,
+      target: target.masked,
+      format,
+      jobs: options.jobs,
+      schemas: plan.schemas,
+      excludedSchemas: plan.excludedSchemas,
+      tables,
+      totals: { tables: tables.length, rows: tables.reduce((s, t) => s + t.rows, 0), bytes, seconds: Math.round(seconds * 100) / 100, mbPerSecond: Math.round((bytes / 1048576 / Math.max(seconds, 0.001)) * 10) / 10 },
+      phases,
+      schema: summarizeSchema(schemaOutcome),
+      deferred,
+      sequences: sequenceRows.length,
+      journal: journalPath,
+      deferredFile,
+      warnings,
+    };
+  } finally {
+    journal?.close();
+    if (holder) await holder.release();
+    await control.end().catch(() => {});
+  }
+}
+
+async function analyzeTables(target: ConnectionInfo, plan: MovePlan, options: CopyOptions): Promise<void> {
+  const queue = plan.tables.filter((t) => !t.isPartition).map((t) => t.qualified);
+  const worker = async (): Promise<void> => {
+    const c = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-analyze' });
+    try {
+      for (let t = queue.shift(); t; t = queue.shift()) await c.query(`ANALYZE ${t}`);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, queue.length)) }, worker));
+}
+

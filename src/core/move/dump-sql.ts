@@ -1,0 +1,98 @@
+/**
+ * Running pg_dump for the schema sections and reading its plain-SQL output as a list of entries.
+ * Every plain-format entry starts with a header comment naming it
+ * ("-- Name: posts; Type: TABLE; Schema: public; Owner: -"); that is what offramp filters on,
+ * the same unit pg_restore's TOC lists would give, without a custom-format round trip.
+ */
+import { execa } from 'execa';
+import { ExternalToolError } from '../../errors.js';
+import { redact } from '../../secrets.js';
+import { libpqEnv, type ConnectionInfo } from '../../db/url.js';
+
+export interface DumpEntry {
+  /** Position in the dump: pg_dump orders entries by dependency. */
+  seq: number;
+  name: string;
+  type: string;
+  schema: string | null;
+  sql: string;
+}
+
+export interface ParsedDump {
+  /** SET statements that precede the entries; every session that runs entries runs them first. */
+  preamble: string;
+  entries: DumpEntry[];
+}
+
+export interface PgDumpOptions {
+  pgDump: string;
+  source: ConnectionInfo;
+  snapshot?: string;
+  section: 'pre-data' | 'post-data';
+  excludeSchemas: string[];
+  includeSchemas: string[];
+  excludeTables: string[];
+}
+
+/** Lines a restore must not run: psql meta-commands and settings newer servers do not know. */
+const DROP_LINE = /^(\\restrict|\\unrestrict|SET transaction_timeout\b)/;
+
+export async function runPgDump(options: PgDumpOptions): Promise<string> {
+  const args = [
+    '--schema-only', `--section=${options.section}`, '--no-owner', '--no-publications', '--no-subscriptions',
+    '--no-security-labels', '--no-tablespaces', '--quote-all-identifiers',
+  ];
+  if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  for (const s of options.includeSchemas) args.push(`--schema=${s}`);
+  for (const s of options.excludeSchemas) args.push(`--exclude-schema=${s}`);
+  for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
+  const run = await execa(options.pgDump, args, {
+    reject: false,
+    env: { ...libpqEnv(options.source), PGAPPNAME: 'offramp-pg_dump', PGCONNECT_TIMEOUT: '15' },
+    extendEnv: true,
+    maxBuffer: 512 * 1024 * 1024,
+    stripFinalNewline: false,
+  });
+  if (run.exitCode !== 0) {
+    const stderr = redact(String(run.stderr).trim());
+    const mismatch = /server version mismatch/.test(stderr);
+    throw new ExternalToolError(`pg_dump (${options.section}) failed: ${stderr.split('\n').slice(-3).join(' ')}`, {
+      hint: mismatch
+        ? 'pg_dump must be at least as new as the source server: install the matching postgresql-client package (offramp doctor shows the versions)'
+        : 'run offramp doctor; rerun with --verbose for pg_dump\'s full error',
+      detail: stderr,
+    });
+  }
+  return String(run.stdout);
+}
+
+const HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*?)(?:; Tablespace: .*)?$/;
+
+export function parseDump(text: string): ParsedDump {
+  const lines = text.split('\n').filter((l) => !DROP_LINE.test(l));
+  const preamble: string[] = [];
+  const entries: DumpEntry[] = [];
+  let current: { name: string; type: string; schema: string | null; body: string[] } | undefined;
+  const flush = (): void => {
+    if (!current) return;
+    const sql = current.body.join('\n').trim();
+    if (sql) entries.push({ seq: entries.length, name: current.name, type: current.type, schema: current.schema, sql });
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const header = HEADER.exec(line);
+    if (header && lines[i - 1] === '--' && lines[i + 1] === '--') {
+      // The "--" line before the header was pushed as body of the previous entry; drop it.
+      if (current) current.body.pop();
+      else preamble.pop();
+      flush();
+      current = { name: header[1]!, type: header[2]!, schema: header[3] === '-' ? null : header[3]!, body: [] };
+      i++; // skip the closing "--"
+      continue;
+    }
+    if (current) current.body.push(line);
+    else if (!line.startsWith('--')) preamble.push(line);
+  }
+  flush();
+  return { preamble: preamble.filter((l) => l.trim()).join('\n'), entries };
+}

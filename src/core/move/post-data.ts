@@ -1,0 +1,94 @@
+/**
+ * Post-data on the target: index builds in parallel, the rest in dump order, foreign keys in
+ * parallel (retrying a deadlock between two FKs that lock the same tables). Objects that need
+ * something a later stage provides (auth.uid(), auth.users) are deferred, not failed.
+ */
+import type pg from 'pg';
+import { connect } from '../../db/connect.js';
+import type { ConnectionInfo } from '../../db/url.js';
+import { QueryError } from '../../errors.js';
+import type { StepHandle } from '../../output/progress.js';
+import type { DeferredObject, PostDataPlan } from './apply-schema.js';
+
+const DEFERRABLE = new Set(['42883', '42P01', '42704', '3F000']);
+const ALREADY_EXISTS = new Set(['42P07', '42710', '42P16', '42P06']);
+
+export interface PostDataContext {
+  target: ConnectionInfo;
+  preamble: string;
+  jobs: number;
+  timeoutSeconds: number;
+  /** On resume, objects that already exist count as done. */
+  resuming: boolean;
+  /** Schemas left behind on purpose: anything referencing them is deferred without trying. */
+  leftBehind: string[];
+}
+
+type Item = { entry: { type: string; name: string; schema: string | null; sql: string }; sql: string };
+
+async function runItem(client: pg.Client, item: Item, ctx: PostDataContext, deferred: DeferredObject[]): Promise<void> {
+  const refersLeftBehind = ctx.leftBehind.some((s) => item.sql.includes(`REFERENCES "${s}".`));
+  if (refersLeftBehind) {
+    deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: 'references a table of a schema the copy leaves behind (e.g. auth.users); create it after `offramp auth migrate`', sql: item.sql });
+    return;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(item.sql);
+      return;
+    } catch (error) {
+      const e = error as { code?: string; message: string };
+      if (e.code === '40P01' && attempt < 5) continue; // deadlock between two FK builds: try again
+      if (e.code && ALREADY_EXISTS.has(e.code) && ctx.resuming) return;
+      if (e.code && DEFERRABLE.has(e.code)) {
+        deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: e.message, sql: item.sql });
+        return;
+      }
+      throw new QueryError(`post-data ${item.entry.type} ${item.entry.name} failed: ${e.message}`, e.code, { hint: 'the target may be missing a role, extension or object the source has; rerun with --verbose', cause: error });
+    }
+  }
+}
+
+async function session(ctx: PostDataContext): Promise<pg.Client> {
+  const client = await connect(ctx.target, { role: 'target', timeoutSeconds: ctx.timeoutSeconds, applicationName: 'offramp-post-data' });
+  await client.query(ctx.preamble);
+  return client;
+}
+
+async function parallel(items: Item[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
+  const queue = [...items];
+  let done = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    const client = await session(ctx);
+    try {
+      for (let item = queue.shift(); item && !failure; item = queue.shift()) {
+        await runItem(client, item, ctx, deferred);
+        done++;
+        step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
+      }
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.jobs, items.length)) }, worker));
+  if (failure) throw failure;
+}
+
+export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[]; counts: Record<string, number> }> {
+  const deferred: DeferredObject[] = [];
+  await parallel(plan.indexes, ctx, deferred, step, 'indexes');
+  const client = await session(ctx);
+  try {
+    for (const [i, item] of plan.sequential.entries()) {
+      await runItem(client, item, ctx, deferred);
+      step.update(`constraints, triggers, policies ${i + 1}/${plan.sequential.length}`);
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+  await parallel(plan.foreignKeys, ctx, deferred, step, 'foreign keys');
+  return { deferred, counts: { indexes: plan.indexes.length, other: plan.sequential.length, foreignKeys: plan.foreignKeys.length } };
+}

@@ -1,0 +1,39 @@
+import type { ChalkInstance } from 'chalk';
+import type { CopyResult } from './copy.js';
+
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(0)} kB`;
+  return `${n} B`;
+}
+
+export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
+  const lines: string[] = [];
+  lines.push(c.bold(`offramp copy ${r.resumed ? '(resumed) ' : ''}${r.source} → ${r.target}`));
+  lines.push(`  platform ${r.platform}, snapshot ${r.snapshot}, ${r.format} COPY, ${r.jobs} jobs, schemas ${r.schemas.join(', ') || '(none)'}`);
+  if (r.excludedSchemas.length > 0) lines.push(c.dim(`  left behind: ${r.excludedSchemas.join(', ')}`));
+  lines.push('');
+  const width = Math.max(5, ...r.tables.map((t) => t.table.length));
+  lines.push(`  ${'table'.padEnd(width)}  ${'rows'.padStart(10)}  ${'bytes'.padStart(9)}  ${'seconds'.padStart(7)}`);
+  for (const t of r.tables) {
+    lines.push(`  ${t.table.padEnd(width)}  ${String(t.rows).padStart(10)}  ${formatBytes(t.bytes).padStart(9)}  ${t.seconds.toFixed(2).padStart(7)}${t.status === 'copied' ? '' : c.dim('  (done before resume)')}`);
+  }
+  lines.push(`  ${'total'.padEnd(width)}  ${String(r.totals.rows).padStart(10)}  ${formatBytes(r.totals.bytes).padStart(9)}  ${r.totals.seconds.toFixed(2).padStart(7)}  ${r.totals.mbPerSecond} MB/s`);
+  lines.push('', `  phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`);
+  const ext = r.schema.extensions.map((e) => `${e.name}${e.schema ? ` (${e.schema})` : ''} ${e.action}`).join(', ');
+  if (ext) lines.push(`  extensions: ${ext}`);
+  if (r.schema.rolesCreated.length > 0) lines.push(`  roles created: ${r.schema.rolesCreated.map((x) => x.name).join(', ')}`);
+  if (r.schema.dropped.length > 0) lines.push(c.dim(`  ${r.schema.dropped.length} platform statements not replayed (grants to platform roles, event triggers); see --json`));
+  if (r.deferred.length > 0) {
+    lines.push('', c.yellow(`  ${r.deferred.length} objects deferred until the auth/RLS stages provide what they need (${r.deferredFile}):`));
+    for (const d of r.deferred.slice(0, 15)) lines.push(`    ${d.type} ${d.schema ? `${d.schema}.` : ''}${d.name}: ${d.reason.split('\n')[0]}`);
+    if (r.deferred.length > 15) lines.push(c.dim(`    … ${r.deferred.length - 15} more`));
+  }
+  for (const s of r.schema.extensions.filter((e) => e.action === 'skipped' && e.dependents.length > 0)) {
+    lines.push(c.yellow(`  extension ${s.name} skipped (${s.reason}); objects that used it: ${s.dependents.join('; ')}`));
+  }
+  if (!r.consistent) lines.push('', c.yellow('  not consistent: the resumed copy used a new snapshot. Run offramp validate.'));
+  lines.push('', c.green(`copy finished: ${r.totals.tables} tables, ${r.totals.rows} rows`));
+  return lines.join('\n');
+}

@@ -1,0 +1,111 @@
+/**
+ * Getting the target ready inside the pre-data transaction: refuse a non-empty target unless
+ * confirmed, replace what is there when confirmed, create roles, the extensions schema and the
+ * extensions (platform-only ones are skipped with a finding naming what depended on them).
+ */
+import type pg from 'pg';
+import { ConfirmationRequiredError, OfframpError, ExitCode } from '../../errors.js';
+import { loadSql, query } from '../../db/sql.js';
+import { PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
+import type { ExtensionPlan } from './plan.js';
+import { quoteIdent } from './plan.js';
+
+/** A stable advisory-lock key per database: "offramp copy". */
+export const COPY_LOCK_KEY = 0x0ff5a4c0;
+
+export async function acquireCopyLock(client: pg.ClientBase, targetLabel: string): Promise<void> {
+  const [row] = await query<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock($1) AS ok', [COPY_LOCK_KEY]);
+  if (!row!.ok) {
+    throw new OfframpError('USAGE', ExitCode.error, `another offramp copy or restore is running into ${targetLabel}`, {
+      hint: 'wait for it to finish (or stop it); two loads into one database would corrupt each other',
+    });
+  }
+}
+
+export async function existingUserTables(client: pg.ClientBase): Promise<string[]> {
+  return (await query<{ name: string }>(client, loadSql('move/target-user-tables.sql'))).map((r) => r.name);
+}
+
+export function refuseNonEmpty(tables: string[], database: string): never {
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} in all)` : '');
+  throw new ConfirmationRequiredError(`the target database "${database}" is not empty: ${shown}`, {
+    hint: 'add --yes to replace the copied schemas on the target, --clean to drop what an earlier offramp run created, or use an empty database; nothing was changed',
+  });
+}
+
+/** Drop the schemas about to be loaded (public is emptied and recreated with its default rights). */
+export async function dropSchemas(client: pg.ClientBase, schemas: string[]): Promise<void> {
+  const existing = new Set((await query<{ nspname: string }>(client, 'SELECT nspname FROM pg_namespace')).map((r) => r.nspname));
+  for (const s of schemas.filter((x) => existing.has(x))) {
+    await client.query(`DROP SCHEMA ${quoteIdent(s)} CASCADE`);
+    if (s === 'public') {
+      await client.query('CREATE SCHEMA public');
+      await client.query('ALTER SCHEMA public OWNER TO pg_database_owner');
+      await client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
+    }
+  }
+}
+
+export interface ExtensionOutcome {
+  name: string;
+  schema: string | null;
+  version: string | null;
+  action: 'created' | 'present' | 'skipped';
+  reason?: string;
+  dependents: string[];
+}
+
+/**
+ * Create the source's extensions on the target, each in the schema it had on the source (or the
+ * relocated extensions schema). Fails before anything is loaded when a needed one is unavailable.
+ */
+export async function createExtensions(client: pg.ClientBase, extensions: ExtensionPlan[], schemaFor: (e: ExtensionPlan) => string): Promise<ExtensionOutcome[]> {
+  const available = new Map(
+    (await query<{ name: string; default_version: string; installed_version: string | null; schema: string | null }>(
+      client,
+      `SELECT a.name, a.default_version, a.installed_version, n.nspname AS schema
+         FROM pg_available_extensions a
+         LEFT JOIN pg_extension e ON e.extname = a.name
+         LEFT JOIN pg_namespace n ON n.oid = e.extnamespace`,
+    )).map((r) => [r.name, r]),
+  );
+  const outcomes: ExtensionOutcome[] = [];
+  const missing: string[] = [];
+  for (const ext of extensions) {
+    const target = available.get(ext.name);
+    const schema = schemaFor(ext);
+    if (ext.platformOnly) {
+      outcomes.push({ name: ext.name, schema: null, version: null, action: 'skipped', reason: PLATFORM_ONLY_EXTENSIONS[ext.name] ?? 'platform-only', dependents: ext.dependents });
+      continue;
+    }
+    if (!target) {
+      if (ext.dependents.length > 0) missing.push(ext.name);
+      else outcomes.push({ name: ext.name, schema: null, version: null, action: 'skipped', reason: 'not available on the target and nothing copied uses it', dependents: [] });
+      continue;
+    }
+    if (target.installed_version) {
+      if (target.schema !== schema) {
+        if (!ext.relocatable) {
+          throw new OfframpError('USAGE', ExitCode.error, `extension ${ext.name} is installed in schema "${target.schema}" on the target, but the copied objects expect it in "${schema}"`, {
+            hint: `drop it on the target (DROP EXTENSION ${ext.name} CASCADE) so offramp can create it in "${schema}", or copy with --yes to replace the target`,
+          });
+        }
+        await client.query(`ALTER EXTENSION ${quoteIdent(ext.name)} SET SCHEMA ${quoteIdent(schema)}`);
+      }
+      outcomes.push({ name: ext.name, schema, version: target.installed_version, action: 'present', dependents: ext.dependents });
+      continue;
+    }
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext.name)} WITH SCHEMA ${quoteIdent(schema)} CASCADE`);
+    const [v] = await query<{ v: string }>(client, 'SELECT extversion AS v FROM pg_extension WHERE extname = $1', [ext.name]);
+    outcomes.push({ name: ext.name, schema, version: v?.v ?? null, action: 'created', dependents: ext.dependents });
+  }
+  if (missing.length > 0) {
+    throw new OfframpError('PREFLIGHT_FAILED', ExitCode.preflightFailed, `the target lacks extension${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that copied objects use`, {
+      hint: missing.includes('postgis')
+        ? 'install PostGIS on the target server (Debian: apt-get install postgresql-15-postgis-3); nothing was changed'
+        : 'install the extension packages on the target server; nothing was changed',
+    });
+  }
+  return outcomes;
+}
