@@ -125,9 +125,9 @@ async function countExactly(snap: Snapshot, tables: TableRow[], limit: number): 
     if (t.relkind !== 'r') continue;
     const qualified = `${t.schema}.${t.name}`;
     if (!t.readable) {
-      snap.unreadable.push(`${qualified} (no SELECT privilege: row count is the planner's estimate)`);
+      snap.cannotRead(qualified, 'no SELECT privilege (row count estimated)');
     } else if (t.rls_filters_reader) {
-      snap.unreadable.push(`${qualified} (row-level security hides rows from this role: row count is the planner's estimate)`);
+      snap.cannotRead(qualified, 'row-level security hides rows from this role (row count estimated)');
     } else if (t.reltuples >= 0 ? t.reltuples <= limit : num(t.heap_bytes) <= UNANALYSED_COUNT_BYTES) {
       candidates.push(t);
     }

@@ -5,6 +5,8 @@
 import { agree, formatBytes, formatCount, listSome, plural } from './format.js';
 import type { Finding, InspectInventory } from './types.js';
 
+const STORAGE_HINT = 'the database holds only their metadata: copy the files themselves out through the S3 endpoint (rclone or aws s3 sync) before cutover and keep the bucket paths; storage.objects rows alone do not move a single file';
+
 export function findPlatformFindings(inv: InspectInventory): Finding[] {
   return [
     ...triggerFindings(inv),
@@ -78,11 +80,20 @@ function dataFindings(inv: InspectInventory): Finding[] {
       hint: 'the new backend must verify TOTP/WebAuthn factors itself, or these users lose their second factor at cutover',
     });
   }
+  // Unreadable storage: the planner's estimate still says whether there are files.
+  const estimated = inv.managedTables.find((t) => t.schema === 'storage' && t.name === 'objects');
+  if (storage.present && !storage.readable && (estimated?.rows ?? 0) > 0) {
+    out.push({
+      id: 'storage-objects-present', severity: 'warning', object: 'storage.objects',
+      message: `about ${formatCount(estimated?.rows)} files live in Supabase Storage (estimated: storage.objects is not readable by ${inv.server.currentUser})`,
+      hint: STORAGE_HINT,
+    });
+  }
   if (storage.present && (storage.objects ?? 0) > 0) {
     out.push({
       id: 'storage-objects-present', severity: 'warning', object: 'storage.objects',
       message: `${plural(storage.objects ?? 0, 'file')} (${formatBytes(storage.bytes)}) in ${plural(storage.buckets.length, 'bucket')} ${agree(storage.objects ?? 0, 'lives', 'live')} in Supabase Storage`,
-      hint: 'the database holds only their metadata: copy the files themselves out through the S3 endpoint (rclone or aws s3 sync) before cutover and keep the bucket paths; storage.objects rows alone do not move a single file',
+      hint: STORAGE_HINT,
     });
   }
   if (vault.present && (vault.secrets ?? 0) > 0) {
@@ -157,8 +168,8 @@ function accessFindings(inv: InspectInventory): Finding[] {
   if (inv.unreadable.length > 0) {
     out.push({
       id: 'not-readable', severity: 'info',
-      message: `${inv.server.currentUser} could not read ${plural(inv.unreadable.length, 'thing')}: ${listSome(inv.unreadable, 4)}`,
-      hint: 'the inventory is otherwise complete (it comes from the catalogs); connect as the database owner (postgres on Supabase) or grant SELECT for exact counts',
+      message: `${inv.server.currentUser} could not read ${plural(inv.unreadable.length, 'object')}: ${listSome(inv.unreadable.map((u) => u.split(':')[0]!), 8)}`,
+      hint: 'their row counts are estimates from statistics and auth/storage contents are missing (see `unreadable` in --json for why); the rest comes from the catalogs and is complete. Connect as the database owner (postgres on Supabase) or grant SELECT for exact numbers',
     });
   }
   return out;

@@ -23,7 +23,7 @@ async function countOf(snap: Snapshot, a: Access, table: Tracked): Promise<numbe
   const t = a[table];
   if (!t.present) return null;
   if (!t.readable) {
-    snap.unreadable.push(`${table} (no SELECT privilege)`);
+    snap.cannotRead(table, 'no SELECT privilege');
     return null;
   }
   const rows = await snap.attempt<{ n: string }>('exact-counts', [[t.oid]], table);
@@ -38,7 +38,7 @@ const emptyAuth = (present: boolean): AuthSummary => ({
 async function readAuth(snap: Snapshot, a: Access): Promise<AuthSummary> {
   if (!a['auth.users'].present) return emptyAuth(false);
   if (!a['auth.users'].readable) {
-    snap.unreadable.push('auth.users (no SELECT privilege: user counts are missing)');
+    snap.cannotRead('auth.users', 'no SELECT privilege');
     return emptyAuth(true);
   }
   type UsersRow = { users: string; bcrypt: string; empty: string; banned: string; deleted: string; anonymous: string; sso: string };
@@ -58,7 +58,7 @@ async function readAuth(snap: Snapshot, a: Access): Promise<AuthSummary> {
       summary.identities = rows.reduce((s, r) => s + num(r.n), 0);
     }
   } else if (a['auth.identities'].present) {
-    snap.unreadable.push('auth.identities (no SELECT privilege)');
+    snap.cannotRead('auth.identities', 'no SELECT privilege');
   }
   summary.mfaFactors = await countOf(snap, a, 'auth.mfa_factors');
   summary.sessions = await countOf(snap, a, 'auth.sessions');
@@ -70,7 +70,7 @@ async function readStorage(snap: Snapshot, a: Access): Promise<StorageSummary> {
   const none: StorageSummary = { present, readable: false, buckets: [], objects: null, bytes: null };
   if (!present) return none;
   if (!a['storage.buckets'].readable || !a['storage.objects'].readable) {
-    snap.unreadable.push('storage.buckets / storage.objects (no SELECT privilege: bucket and object counts are missing)');
+    for (const t of ['storage.buckets', 'storage.objects'] as const) if (!a[t].readable) snap.cannotRead(t, 'no SELECT privilege');
     return none;
   }
   type BucketRow = { id: string; name: string; public: boolean; objects: string; bytes: string };

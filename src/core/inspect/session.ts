@@ -8,8 +8,8 @@ import type { QueryError } from '../../errors.js';
 
 export class Snapshot {
   private savepoints = 0;
-  /** Things the connecting role could not read, for the report and an info finding. */
-  readonly unreadable: string[] = [];
+  /** Objects the connecting role could not read, with why (the first reason given wins). */
+  private readonly refused = new Map<string, string>();
 
   constructor(readonly client: pg.ClientBase) {}
 
@@ -18,6 +18,16 @@ export class Snapshot {
     // A count(*) that RLS would filter must fail, not return a smaller number.
     await query(client, 'SET LOCAL row_security = off', [], 'disable row security for counts');
     return new Snapshot(client);
+  }
+
+  /** Record that `object` could not be read, and why. */
+  cannotRead(object: string, reason: string): void {
+    if (!this.refused.has(object)) this.refused.set(object, reason);
+  }
+
+  /** `object: reason` for each object that could not be read. */
+  get unreadable(): string[] {
+    return [...this.refused].map(([object, reason]) => `${object}: ${reason}`);
   }
 
   async end(): Promise<void> {
@@ -48,7 +58,7 @@ export class Snapshot {
     } catch (error) {
       await this.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
       const reason = (error as QueryError).message.replace(/^inspect: [\w-]+ failed: /, '');
-      if (what !== null) this.unreadable.push(`${what} (${reason})`);
+      if (what !== null) this.cannotRead(what, reason);
       return undefined;
     }
   }
