@@ -4,8 +4,9 @@
 -- search. A platform match is `schema.name`, with `()` appended when it is called.
 -- $1: text[] managed schemas; $2: text[] platform schemas.
 WITH ext_fn AS MATERIALIZED (
-  SELECT DISTINCT p.proname, e.extname
+  SELECT DISTINCT n.nspname, p.proname, e.extname
     FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace
     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                     AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
     JOIN pg_extension e ON e.oid = d.refobjid
@@ -36,11 +37,18 @@ scanned AS (
                  FROM regexp_matches(fn.def, '"?\m([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*(\(?)', 'g') AS m
                 WHERE lower(m[1]) = ANY($2::text[])
                 ORDER BY 1) AS platform_refs,
-         ARRAY(SELECT DISTINCT ef.extname
-                 FROM regexp_matches(fn.def, '\m([A-Za-z_][A-Za-z0-9_$]*)"?\s*\(', 'g') AS m
-                 JOIN ext_fn ef ON ef.proname = lower(m[1])
-                WHERE ef.extname <> 'plpgsql' AND lower(m[1]) NOT IN (SELECT proname FROM ambiguous)
-                ORDER BY 1) AS extensions
+         ARRAY(SELECT extname::text FROM (
+                 -- unqualified calls of names only an extension defines (crypt(), st_distance(), …)
+                 SELECT ef.extname
+                   FROM regexp_matches(fn.def, '\m([A-Za-z_][A-Za-z0-9_$]*)"?\s*\(', 'g') AS m
+                   JOIN ext_fn ef ON ef.proname = lower(m[1])
+                  WHERE lower(m[1]) NOT IN (SELECT proname FROM ambiguous)
+                 UNION
+                 -- schema-qualified calls, even of names core also has (extensions.sign() of pgjwt)
+                 SELECT ef.extname
+                   FROM regexp_matches(fn.def, '"?\m([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\(', 'g') AS m
+                   JOIN ext_fn ef ON ef.nspname = lower(m[1]) AND ef.proname = lower(m[2])
+               ) x WHERE extname <> 'plpgsql' ORDER BY 1) AS extensions
     FROM fn
 )
 SELECT schema, name, owner, security_definer, language, search_path, platform_refs, extensions

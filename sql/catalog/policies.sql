@@ -4,7 +4,7 @@
 SELECT n.nspname AS schema, c.relname AS table, pol.polname AS name,
        CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
        pol.polpermissive AS permissive,
-       ARRAY(SELECT CASE WHEN r.oid = 0 THEN 'public' ELSE pg_get_userbyid(r.oid) END
+       ARRAY(SELECT CASE WHEN r.oid = 0 THEN 'public' ELSE pg_get_userbyid(r.oid)::text END
                FROM unnest(pol.polroles) AS r(oid) ORDER BY 1) AS roles,
        pg_get_expr(pol.polqual, pol.polrelid) AS using,
        pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check
