@@ -41,8 +41,19 @@ Docs: README.md and docs/ARCHITECTURE.md`);
   return program;
 }
 
+/**
+ * When started by bin/offramp.js through an IPC channel, die with the parent: a kill -9 of the
+ * offramp process must stop the work it started, as a crash would.
+ */
+function dieWithParent(): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+}
+
 /** Parse argv, run the command, set process.exitCode. Never calls process.exit. */
 export async function main(argv: string[]): Promise<ExitCodeValue> {
+  dieWithParent();
   let reporter: Reporter | undefined;
   let exitCode: ExitCodeValue = ExitCode.ok;
   const program = buildProgram(async (runner, options, command) => {
