@@ -19,7 +19,7 @@ import { copyUnits, type CopyFormat, type TableCopyResult } from './copy-data.js
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, type MovePlan } from './plan.js';
 import { applyPostData } from './post-data.js';
-import { prepareSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
+import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
 
 export interface CopyOptions {
@@ -141,8 +141,13 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const sameMajor = Math.floor(plan.serverVersionNum / 10000) === Math.floor(Number(targetVersion) / 10000);
     const format: CopyFormat = options.format === 'auto' ? (sameMajor ? 'binary' : 'text') : options.format;
 
-    const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
-      prepareSchema({ options, plan, source, holder: holder!, control, snapshot, replace: !previous && (options.yes || options.clean), skipPreData: Boolean(previous?.phasesDone.has('pre-data')) })));
+    const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', async () => {
+      const bundle = await collectSchema(source, holder!.client, snapshot, plan, options.excludeTables);
+      return applySchema({
+        bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
+        replace: !previous && (options.yes || options.clean), skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
+      });
+    }));
     if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
     if (schemaOutcome.extensions.some((e) => e.action !== 'skipped' && e.version && plan.extensions.find((p) => p.name === e.name)?.version !== e.version)) {
       if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');

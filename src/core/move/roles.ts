@@ -26,13 +26,26 @@ export interface RolePlan {
   missing: Set<string>;
 }
 
-export async function planRoles(source: pg.ClientBase, target: pg.ClientBase, referenced: Set<string>): Promise<RolePlan> {
+/** A source role's attributes, as kept in a dump artifact (never a password). */
+export interface RoleAttributes {
+  name: string;
+  inherit: boolean;
+  createrole: boolean;
+  createdb: boolean;
+  login: boolean;
+  bypassrls: boolean;
+  connlimit: number;
+}
+
+export async function readRoleAttributes(source: pg.ClientBase, names: string[]): Promise<RoleAttributes[]> {
+  return query<RoleAttributes>(source, loadSql('move/roles.sql'), [names], 'read role attributes');
+}
+
+/** Decide, for every referenced role the target lacks, whether to create it or drop what names it. */
+export async function planRoles(attributes: RoleAttributes[], target: pg.ClientBase, referenced: Set<string>): Promise<RolePlan> {
   const targetRoles = new Set((await query<{ rolname: string }>(target, 'SELECT rolname FROM pg_roles')).map((r) => r.rolname));
   const wanted = [...referenced].filter((r) => !targetRoles.has(r));
-  const attrs = await query<{ name: string; inherit: boolean; createrole: boolean; createdb: boolean; login: boolean; bypassrls: boolean; connlimit: number }>(
-    source, loadSql('move/roles.sql'), [wanted], 'read role attributes',
-  );
-  const byName = new Map(attrs.map((a) => [a.name, a]));
+  const byName = new Map(attributes.map((a) => [a.name, a]));
   const available = new Set(targetRoles);
   const missing = new Set<string>();
   const create: RolePlan['create'] = [];

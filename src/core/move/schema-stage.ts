@@ -1,7 +1,11 @@
 /**
- * The schema stage of a copy or restore: pg_dump the pre-data and post-data sections inside the
- * snapshot, drop what must not be replayed on a plain server, and, in one target transaction,
- * create roles and extensions and apply pre-data (deferring what later stages must provide).
+ * The schema stage of copy, dump and restore, in two halves:
+ *  - collectSchema (live source, inside the snapshot): pg_dump the pre-data and post-data sections
+ *    and read what applying them needs later (role attributes, defaults that call platform
+ *    functions, owners) into a SchemaBundle — a dump artifact stores exactly this;
+ *  - applySchema (target): drop what must not be replayed on a plain server and, in one
+ *    transaction, create roles and extensions and apply pre-data, deferring what later stages
+ *    (auth, RLS) must provide.
  */
 import type pg from 'pg';
 import { loadSql, query } from '../../db/sql.js';
@@ -12,21 +16,17 @@ import { PLATFORM_EVENT_TRIGGERS } from '../supabase/platform.js';
 import { applyPreData, splitStatements, type DeferredObject } from './apply-schema.js';
 import { parseDump, runPgDump, type DumpEntry } from './dump-sql.js';
 import type { MovePlan } from './plan.js';
-import { planRoles, rolesInStatement } from './roles.js';
-import type { SnapshotHolder } from '../../db/snapshot.js';
+import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
 import { createExtensions, dropSchemas, type ExtensionOutcome } from './target-prep.js';
 
-export interface SchemaStageInput {
-  options: { excludeTables: string[]; extensionsSchema: string; ownerMap: Record<string, string>; connectTimeoutSeconds: number };
-  plan: MovePlan;
-  source: ConnectionInfo;
-  holder: SnapshotHolder;
-  control: pg.Client;
-  snapshot: string;
-  /** Drop the copied schemas on the target first (confirmed with --yes / --clean). */
-  replace: boolean;
-  /** Resume after pre-data committed: only compute the post-data list. */
-  skipPreData: boolean;
+/** Everything the target side needs to rebuild the schema, without the source. */
+export interface SchemaBundle {
+  preData: string;
+  postData: string;
+  pgDumpVersion: string;
+  roles: RoleAttributes[];
+  authDefaults: Array<{ schema: string; table_name: string; column_name: string; expression: string }>;
+  owners: Array<{ owner: string; stmt: string }>;
 }
 
 export interface DroppedStatement {
@@ -64,7 +64,9 @@ function unwanted(e: DumpEntry): string | undefined {
   return undefined;
 }
 
-async function chooseSchemaDumper(serverVersionNum: number): Promise<string> {
+const roleBearing = (e: DumpEntry): boolean => ['ACL', 'DEFAULT ACL', 'POLICY'].includes(e.type);
+
+async function chooseSchemaDumper(serverVersionNum: number): Promise<{ path: string; version: string }> {
   const tools = await findClientTools();
   const pgDump = tools.best.pg_dump;
   const major = Math.floor(serverVersionNum / 10000);
@@ -74,25 +76,51 @@ async function chooseSchemaDumper(serverVersionNum: number): Promise<string> {
       hint: `install postgresql-client-${major} or newer; pg_dump refuses to dump a newer server`,
     });
   }
-  return pgDump.path;
+  return { path: pgDump.path, version: pgDump.version };
 }
 
-export async function prepareSchema(input: SchemaStageInput): Promise<SchemaOutcome> {
-  const { plan, control, holder } = input;
+/** Source side: pg_dump both sections in the snapshot and read what applying them needs. */
+export async function collectSchema(source: ConnectionInfo, client: pg.ClientBase, snapshot: string, plan: MovePlan, excludeTables: string[]): Promise<SchemaBundle> {
   const pgDump = await chooseSchemaDumper(plan.serverVersionNum);
   const dumpOptions = {
-    pgDump, source: input.source, snapshot: input.snapshot, excludeSchemas: [], includeSchemas: plan.schemas,
-    excludeTables: input.options.excludeTables.map((t) => (t.includes('.') ? t : `public.${t}`)),
+    pgDump: pgDump.path, source, snapshot, excludeSchemas: [], includeSchemas: plan.schemas,
+    excludeTables: excludeTables.map((t) => (t.includes('.') ? t : `public.${t}`)),
   };
-  const [preText, postText] = await Promise.all([
+  const [preData, postData] = await Promise.all([
     runPgDump({ ...dumpOptions, section: 'pre-data' }),
     runPgDump({ ...dumpOptions, section: 'post-data' }),
   ]);
-  const pre = parseDump(preText);
-  const post = parseDump(postText);
+  const referenced = new Set<string>();
+  for (const e of [...parseDump(preData).entries, ...parseDump(postData).entries].filter(roleBearing)) for (const r of rolesInStatement(e.sql)) referenced.add(r);
+  const roles = await readRoleAttributes(client, [...referenced]);
+  // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they match.
+  await client.query('SET LOCAL quote_all_identifiers = on');
+  const authDefaults = await query<SchemaBundle['authDefaults'][number]>(client, loadSql('move/auth-defaults.sql'), [plan.schemas, plan.excludedSchemas], 'find defaults that call platform functions');
+  await client.query('SET LOCAL quote_all_identifiers = off');
+  const owners = await query<{ owner: string; stmt: string }>(client, loadSql('move/owners.sql'), [plan.schemas], 'read owners');
+  return { preData, postData, pgDumpVersion: pgDump.version, roles, authDefaults, owners };
+}
+
+export interface ApplySchemaInput {
+  bundle: SchemaBundle;
+  plan: MovePlan;
+  control: pg.Client;
+  extensionsSchema: string;
+  ownerMap: Record<string, string>;
+  /** Drop the copied schemas on the target first (confirmed with --yes / --clean). */
+  replace: boolean;
+  /** Resume after pre-data committed: only compute the post-data list. */
+  skipPreData: boolean;
+}
+
+/** Target side: filter the bundle's entries and apply pre-data in one transaction. */
+export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcome> {
+  const { plan, control, bundle } = input;
+  const pre = parseDump(bundle.preData);
+  const post = parseDump(bundle.postData);
   const dropped: DroppedStatement[] = [];
-  const relocate = plan.platform === 'supabase' && input.options.extensionsSchema !== 'extensions';
-  const rewrite = (sql: string): string => (relocate ? sql.split('"extensions".').join(`"${input.options.extensionsSchema.replace(/"/g, '""')}".`) : sql);
+  const relocate = plan.platform === 'supabase' && input.extensionsSchema !== 'extensions';
+  const rewrite = (sql: string): string => (relocate ? sql.split('"extensions".').join(`"${input.extensionsSchema.replace(/"/g, '""')}".`) : sql);
   const keep = (entries: DumpEntry[]): DumpEntry[] =>
     entries.flatMap((e) => {
       const why = unwanted(e);
@@ -109,10 +137,9 @@ export async function prepareSchema(input: SchemaStageInput): Promise<SchemaOutc
 
   // Roles: what kept grants and policies name; platform roles the target lacks are dropped from them.
   const referenced = new Set<string>();
-  const roleBearing = (e: DumpEntry): boolean => ['ACL', 'DEFAULT ACL', 'POLICY'].includes(e.type);
   for (const e of [...preEntries, ...postEntries].filter(roleBearing)) for (const r of rolesInStatement(e.sql)) referenced.add(r);
-  for (const to of Object.values(input.options.ownerMap)) referenced.add(to);
-  const roles = await planRoles(holder.client, control, referenced);
+  for (const to of Object.values(input.ownerMap)) referenced.add(to);
+  const roles = await planRoles(bundle.roles, control, referenced);
   const filterRoles = (entries: DumpEntry[]): DumpEntry[] =>
     entries.flatMap((e) => {
       if (!roleBearing(e)) return [e];
@@ -128,19 +155,14 @@ export async function prepareSchema(input: SchemaStageInput): Promise<SchemaOutc
   postEntries = filterRoles(postEntries);
 
   const outcome: SchemaOutcome = {
-    preamble: pre.preamble, postData: postEntries, pgDump, preDataEntries: preEntries.length, extensions: [],
+    preamble: pre.preamble, postData: postEntries, pgDump: bundle.pgDumpVersion, preDataEntries: preEntries.length, extensions: [],
     rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0,
   };
   if (input.skipPreData) return outcome;
 
   // Defaults that call auth.*/storage.* functions are set later, so the tables themselves load now.
-  await holder.client.query('SET LOCAL quote_all_identifiers = on');
-  const authDefaults = await query<{ schema: string; table_name: string; column_name: string; expression: string }>(
-    holder.client, loadSql('move/auth-defaults.sql'), [plan.schemas, plan.excludedSchemas], 'find defaults that call platform functions',
-  );
-  await holder.client.query('SET LOCAL quote_all_identifiers = off');
   const rewriteTable = (entry: DumpEntry): { sql: string; deferred: DeferredObject[] } | undefined => {
-    const mine = authDefaults.filter((d) => d.schema === entry.schema && d.table_name === entry.name);
+    const mine = bundle.authDefaults.filter((d) => d.schema === entry.schema && d.table_name === entry.name);
     if (mine.length === 0) return undefined;
     let sql = entry.sql;
     const deferred: DeferredObject[] = [];
@@ -159,7 +181,7 @@ export async function prepareSchema(input: SchemaStageInput): Promise<SchemaOutc
   try {
     if (input.replace) await dropSchemas(control, plan.schemas);
     for (const r of roles.create) await control.query(r.sql);
-    outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.options.extensionsSchema : e.schema));
+    outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.extensionsSchema : e.schema));
     await control.query(pre.preamble);
     const result = await applyPreData(control, preEntries, rewriteTable);
     if (result.fatal.length > 0) {
@@ -171,17 +193,14 @@ export async function prepareSchema(input: SchemaStageInput): Promise<SchemaOutc
     }
     outcome.deferred = result.deferred;
     // Owners: everything belongs to the connecting role unless mapped.
-    const mapped = Object.keys(input.options.ownerMap);
-    if (mapped.length > 0) {
-      const owners = await query<{ owner: string; stmt: string }>(holder.client, loadSql('move/owners.sql'), [plan.schemas, mapped], 'read owners');
-      for (const o of owners) await control.query(`${o.stmt}"${input.options.ownerMap[o.owner]!.replace(/"/g, '""')}"`);
-      outcome.ownersMapped = owners.length;
+    for (const o of bundle.owners.filter((x) => input.ownerMap[x.owner])) {
+      await control.query(`${o.stmt}"${input.ownerMap[o.owner]!.replace(/"/g, '""')}"`);
+      outcome.ownersMapped++;
     }
     await control.query('COMMIT');
   } catch (error) {
     await control.query('ROLLBACK').catch(() => {});
     throw error;
   }
-  // The control session ran pg_dump's preamble (search_path ''); later statements qualify names.
   return outcome;
 }
