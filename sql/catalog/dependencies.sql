@@ -1,9 +1,12 @@
 -- Catalog dependencies (pg_depend) of project objects on
 --   (a) objects that belong to an extension (types, functions, operator classes, languages), and
---   (b) objects in the platform schemas given in $2 (auth, storage: tables, columns, functions, types).
+--   (b) objects in the platform schemas given in $2 (auth, storage: tables, columns, functions, types),
+--   (c) the project's own functions, when a policy, view, default or constraint calls them.
 -- "Project objects" are tables, columns, indexes, views, functions, defaults, constraints, policies,
 -- triggers and types in schemas not listed in $1 (the managed schemas), plus policies and triggers
 -- that the project put on tables of the $2 schemas (their function lives outside $1, or policies at all).
+-- Partitions are left out (their columns, indexes, defaults, constraints and triggers are clones
+-- of the partitioned table's, which is reported).
 -- $1: text[] managed schemas; $2: text[] platform schemas whose objects are tracked (auth, storage).
 WITH ext_member AS (
   SELECT d.classid, d.objid, e.extname
@@ -41,7 +44,7 @@ dependent AS (
              coalesce((SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indrelid WHERE x.indexrelid = c.oid), c.relname) AS tbl_name,
              NULL::name AS fn_schema
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE dep.classid = 'pg_class'::regclass AND c.oid = dep.objid
+       WHERE dep.classid = 'pg_class'::regclass AND c.oid = dep.objid AND NOT c.relispartition
       UNION ALL
       SELECT 'function', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL, NULL
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -50,12 +53,12 @@ dependent AS (
       SELECT 'default', n.nspname, c.relname || '.' || a.attname, n.nspname, c.relname, NULL
         FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-       WHERE dep.classid = 'pg_attrdef'::regclass AND ad.oid = dep.objid
+       WHERE dep.classid = 'pg_attrdef'::regclass AND ad.oid = dep.objid AND NOT c.relispartition
       UNION ALL
       SELECT 'constraint', n.nspname, k.conname, tn.nspname, tc.relname, NULL
         FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
         LEFT JOIN pg_class tc ON tc.oid = k.conrelid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-       WHERE dep.classid = 'pg_constraint'::regclass AND k.oid = dep.objid
+       WHERE dep.classid = 'pg_constraint'::regclass AND k.oid = dep.objid AND k.conparentid = 0
       UNION ALL
       SELECT 'policy', n.nspname, pol.polname, n.nspname, c.relname, NULL
         FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -64,7 +67,7 @@ dependent AS (
       SELECT 'trigger', n.nspname, tg.tgname, n.nspname, c.relname, fn.nspname
         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_proc p ON p.oid = tg.tgfoid JOIN pg_namespace fn ON fn.oid = p.pronamespace
-       WHERE dep.classid = 'pg_trigger'::regclass AND tg.oid = dep.objid AND NOT tg.tgisinternal
+       WHERE dep.classid = 'pg_trigger'::regclass AND tg.oid = dep.objid AND NOT tg.tgisinternal AND tg.tgparentid = 0
       UNION ALL
       SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, n.nspname, c.relname, NULL, NULL, NULL
         FROM pg_rewrite rw JOIN pg_class c ON c.oid = rw.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -99,6 +102,15 @@ target AS (
     FROM project p JOIN pg_proc pr ON p.refclassid = 'pg_proc'::regclass AND pr.oid = p.refobjid
     JOIN pg_namespace n ON n.oid = pr.pronamespace
    WHERE n.nspname = ANY($2::text[])
+  UNION ALL
+  -- calls of the project's own functions: their bodies may use auth.* (followed one hop by the caller)
+  SELECT p.*, NULL, n.nspname || '.' || pr.proname, 'project-function'
+    FROM project p JOIN pg_proc pr ON p.refclassid = 'pg_proc'::regclass AND pr.oid = p.refobjid
+    JOIN pg_namespace n ON n.oid = pr.pronamespace
+   WHERE n.nspname <> ALL($1::text[]) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+     AND p.kind IN ('policy', 'view', 'materialized view', 'default', 'constraint')
+     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = pr.oid
+                       AND x.refclassid = 'pg_extension'::regclass AND x.deptype = 'e')
   UNION ALL
   SELECT p.*, NULL, n.nspname || '.' || t.typname, 'type'
     FROM project p JOIN pg_type t ON p.refclassid = 'pg_type'::regclass AND t.oid = p.refobjid

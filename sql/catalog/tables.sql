@@ -34,7 +34,7 @@ SELECT c.oid::int8 AS oid,
                                                   WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END)
                    ORDER BY k.conname)
                   FROM pg_constraint k
-                 WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.confrelid = (SELECT uc.oid FROM pg_class uc JOIN pg_namespace un ON un.oid = uc.relnamespace WHERE un.nspname = 'auth' AND uc.relname = 'users')), '[]') AS fks_to_auth_users,
+                 WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conparentid = 0 AND k.confrelid = (SELECT uc.oid FROM pg_class uc JOIN pg_namespace un ON un.oid = uc.relnamespace WHERE un.nspname = 'auth' AND uc.relname = 'users')), '[]') AS fks_to_auth_users,
        -- the view also covers FOR ALL TABLES and FOR TABLES IN SCHEMA publications
        EXISTS (SELECT 1 FROM pg_publication_tables pt
                 WHERE pt.pubname = 'supabase_realtime' AND pt.schemaname = n.nspname AND pt.tablename = c.relname) AS in_realtime_publication,

@@ -44,6 +44,7 @@ END $$;
 CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXECUTE PROCEDURE public.handle_new_user();
 CREATE FUNCTION public.is_admin() RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN RETURN coalesce(auth.jwt() -> 'app_metadata' ->> 'role', '') = 'admin'; END $$;
+CREATE POLICY "admins update" ON public.profiles FOR UPDATE TO authenticated USING (public.is_admin());
 CREATE FUNCTION public.new_token() RETURNS uuid LANGUAGE plpgsql AS $$ BEGIN RETURN extensions.uuid_generate_v4(); END $$;
 CREATE VIEW public.user_emails AS SELECT u.id, u.email FROM auth.users u;
 CREATE POLICY "own folder" ON storage.objects FOR INSERT TO authenticated
@@ -93,7 +94,7 @@ describe('inspect: detection on the platform layer plus a hand-written app', () 
 
   it('counts rows exactly, rolls partitions up into their parent, and reads keys, RLS and columns', () => {
     expect(table('public.posts')).toMatchObject({ rows: 20, rowsExact: true, hasPrimaryKey: true, rlsEnabled: true, policies: 2, generatedColumns: ['body_len'], identityColumns: ['id'], inRealtimePublication: true });
-    expect(table('public.profiles')).toMatchObject({ rows: 5, fksToAuthUsers: [{ constraint: 'profiles_id_fkey', columns: ['id'], onDelete: 'CASCADE' }] });
+    expect(table('public.profiles')).toMatchObject({ rows: 5, policies: 3, fksToAuthUsers: [{ constraint: 'profiles_id_fkey', columns: ['id'], onDelete: 'CASCADE' }] });
     expect(table('public.events')).toMatchObject({ kind: 'partitioned', rows: 100, rowsExact: true });
     expect(table('public.events_2024')).toMatchObject({ partitionOf: 'public.events', rows: 60 });
     expect(table('public.audit_log')).toMatchObject({ hasPrimaryKey: false, rlsEnabled: true, policies: 0 });
@@ -109,6 +110,8 @@ describe('inspect: detection on the platform layer plus a hand-written app', () 
     expect(ref('view', 'user_emails')!.references).toEqual(['auth.users']);
     expect(ref('policy', 'own folder')).toMatchObject({ table: 'storage.objects', functions: ['auth.uid', 'storage.foldername'] });
     expect(ref('constraint', 'profiles_id_fkey')!.references).toEqual(['auth.users']);
+    // one hop through a project function whose body uses auth.jwt()
+    expect(ref('policy', 'admins update')).toMatchObject({ functions: ['auth.jwt'], through: ['public.is_admin()'] });
     expect(ref('trigger', 'on_auth_user_created')).toMatchObject({ table: 'auth.users' });
     const policy = report.policies.find((p) => p.name === 'admins read')!;
     expect(policy).toMatchObject({ table: 'posts', command: 'SELECT', roles: ['authenticated'], references: ['auth.jwt'] });

@@ -116,20 +116,26 @@ function referenceFindings(inv: InspectInventory): Finding[] {
   const calls = (fns: string[]): string => fns.map((f) => `${f}()`).join(', ');
 
   // Policies are reported per table: one finding for all of a table's policies.
-  const byTable = new Map<string, { policies: string[]; fns: Set<string> }>();
+  const byTable = new Map<string, { policies: string[]; fns: Set<string>; through: Set<string>; indirect: number }>();
   for (const p of inv.policies) {
-    const fns = platformFns(inv.references.find((r) => r.kind === 'policy' && r.schema === p.schema && r.name === p.name && r.table === `${p.schema}.${p.table}`)?.functions ?? []);
+    const ref = inv.references.find((r) => r.kind === 'policy' && r.schema === p.schema && r.name === p.name && r.table === `${p.schema}.${p.table}`);
+    const fns = platformFns(ref?.functions ?? []);
     if (fns.length === 0) continue;
     const key = `${p.schema}.${p.table}`;
-    const entry = byTable.get(key) ?? { policies: [], fns: new Set<string>() };
+    const entry = byTable.get(key) ?? { policies: [], fns: new Set<string>(), through: new Set<string>(), indirect: 0 };
     entry.policies.push(p.name);
     fns.forEach((f) => entry.fns.add(f));
+    ref?.through?.forEach((f) => entry.through.add(f));
+    if (ref?.through?.length) entry.indirect++;
     byTable.set(key, entry);
   }
-  for (const [table, { policies, fns }] of byTable) {
+  for (const [table, { policies, fns, through, indirect }] of byTable) {
+    const via = indirect > 0
+      ? ` (${indirect === policies.length ? '' : `in ${indirect} of them `}via ${[...through].sort().join(', ')})`
+      : '';
     out.push({
       id: 'policy-calls-missing-function', severity: 'warning', object: table,
-      message: `${plural(policies.length, 'policy', 'policies')} on ${table} ${agree(policies.length, 'calls', 'call')} ${calls([...fns].sort())}, which a plain PostgreSQL target does not have (${listSome(policies.map((p) => `"${p}"`), 4)})`,
+      message: `${plural(policies.length, 'policy', 'policies')} on ${table} ${agree(policies.length, 'calls', 'call')} ${calls([...fns].sort())}${via}, which a plain PostgreSQL target does not have (${listSome(policies.map((p) => `"${p}"`), 4)})`,
       hint: '`offramp rls translate` installs a compatibility layer (auth.uid(), auth.jwt() reading request.jwt.claims, the API roles NOLOGIN) or turns the policies into application predicates; `offramp rls verify` proves every principal still sees the same rows',
     });
   }
@@ -160,6 +166,14 @@ function referenceFindings(inv: InspectInventory): Finding[] {
         id: 'function-references-platform', severity: 'warning', object: `${r.schema}.${r.name}`,
         message: `function ${r.schema}.${r.name} uses ${what}${r.via.includes('depend') ? '' : ' (found in its body)'}`,
         hint: 'function bodies are checked only when they run, so a copy succeeds and the call fails later: provide these through `offramp rls translate` (auth.* helpers) and `offramp auth migrate` (users table), or rewrite the function',
+      });
+    } else if (r.kind === 'constraint' && names.some((n) => n !== 'auth.users')) {
+      // FKs into auth.users have their own finding (from the table); this is the rest
+      const others = names.filter((n) => n !== 'auth.users');
+      out.push({
+        id: 'fk-to-platform-table', severity: 'warning', object: `${r.table ?? r.schema}.${r.name}`,
+        message: `constraint ${r.name} on ${r.table ?? r.schema} references ${others.join(', ')}`,
+        hint: `${others.join(', ')} ${agree(others.length, 'is', 'are')} not copied as project tables, so the constraint cannot be created on the target as it is: drop it (keep the column), or move the platform rows it points at first (storage metadata for storage.objects)`,
       });
     } else if (r.kind === 'view' || r.kind === 'materialized view') {
       out.push({

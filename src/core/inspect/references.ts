@@ -8,7 +8,8 @@ import type { AuthTrigger, ExtensionDependent, ExtensionInfo, ObjectKind, Platfo
 
 interface DependencyRow {
   kind: string; schema: string; name: string; table_schema: string | null; table_name: string | null;
-  extension: string | null; platform_name: string | null; platform_kind: 'relation' | 'function' | 'type' | null;
+  extension: string | null; platform_name: string | null;
+  platform_kind: 'relation' | 'function' | 'type' | 'project-function' | null;
 }
 
 interface TextRow {
@@ -87,9 +88,11 @@ export async function readReferences(
     dependents.set(extension, list);
   };
 
+  const calls: Array<{ caller: DependencyRow; fn: string }> = [];
   for (const d of deps) {
     if (d.extension) addDependent(d.extension, { kind: toObjectKind(d.kind), object: objectLabel(d) });
-    if (d.platform_name) add(d, d.platform_name, d.platform_kind === 'function', 'depend');
+    if (d.platform_kind === 'project-function' && d.platform_name) calls.push({ caller: d, fn: d.platform_name });
+    else if (d.platform_name) add(d, d.platform_name, d.platform_kind === 'function', 'depend');
   }
   for (const t of texts) {
     for (const m of t.platform_refs) {
@@ -104,6 +107,18 @@ export async function readReferences(
       add(row, name, call, 'text');
     }
     for (const e of f.extensions) addDependent(e, { kind: 'function', object: `${f.schema}.${f.name}` });
+  }
+  // One hop through project functions: a policy calling public.is_moderator(), whose body calls
+  // auth.uid(), breaks on the target just like one calling auth.uid() itself.
+  const platformUseOf = new Map<string, PlatformReference>();
+  for (const r of refs.values()) if (r.kind === 'function') platformUseOf.set(`${r.schema}.${r.name.slice(0, r.name.indexOf('('))}`, r);
+  for (const { caller, fn } of calls) {
+    const used = platformUseOf.get(fn);
+    if (!used) continue;
+    for (const name of used.references) add(caller, name, used.functions.includes(name), 'depend');
+    const ref = [...refs.values()].find((r) => r.kind === caller.kind && r.schema === caller.schema && r.name === caller.name
+      && (r.table ?? null) === (caller.table_name ? `${caller.table_schema}.${caller.table_name}` : null));
+    if (ref && !(ref.through ??= []).includes(`${fn}()`)) ref.through.push(`${fn}()`);
   }
   for (const t of projectTriggers) {
     const [schema = '', table = ''] = t.table.split('.');

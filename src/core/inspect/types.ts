@@ -145,6 +145,11 @@ export interface PlatformReference {
   functions: string[];
   /** How it was found: catalog dependencies (pg_depend) and/or text of the definition. */
   via: Array<'depend' | 'text'>;
+  /**
+   * Project functions it calls whose bodies use auth.* / storage.* (e.g. a policy calling
+   * public.is_moderator(), which calls auth.uid()); their platform names are in `references`.
+   */
+  through?: string[];
 }
 
 export interface AuthTrigger {
