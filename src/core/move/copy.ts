@@ -5,8 +5,8 @@
  * Every step is journaled so that `--resume` can finish after a crash.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
 import { exportSnapshot, snapshotAlive, type SnapshotHolder } from '../../db/snapshot.js';
 import { loadSql, query } from '../../db/sql.js';
@@ -14,11 +14,11 @@ import { parseConnectionUrl, type ConnectionInfo } from '../../db/url.js';
 import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
-import { planPostData, type DeferredObject } from './apply-schema.js';
+import type { DeferredObject } from './apply-schema.js';
+import { finishLoad, timedPhase } from './finish.js';
 import { copyUnits, type CopyFormat, type TableCopyResult } from './copy-data.js';
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, type MovePlan } from './plan.js';
-import { applyPostData } from './post-data.js';
 import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
 
@@ -74,15 +74,6 @@ function sameDatabase(a: ConnectionInfo, b: ConnectionInfo): boolean {
 export function journalPathFor(workDir: string, target: ConnectionInfo): string {
   const key = createHash('sha256').update(`${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 12);
   return resolve(workDir, `copy-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}-${key}.journal.ndjson`);
-}
-
-async function timedPhase<T>(phases: CopyResult['phases'], name: string, fn: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await fn();
-  } finally {
-    phases.push({ name, seconds: Math.round((performance.now() - started) / 10) / 100 });
-  }
 }
 
 export async function copyDatabase(options: CopyOptions, progress: Progress): Promise<CopyResult> {
@@ -163,31 +154,10 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const sequenceRows = await query<{ name: string; last_value: string | null }>(holder.client, loadSql('move/sequences.sql'), [plan.schemas], 'read sequences');
     await holder.release();
     holder = undefined;
-    await timedPhase(phases, 'sequences', async () => {
-      for (const s of sequenceRows.filter((r) => r.last_value !== null)) {
-        await control.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, true)', [s.name, s.last_value]);
-      }
-    });
-
-    const tableBytes = new Map(plan.tables.map((t) => [t.qualified, t.bytes]));
-    const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, tableBytes);
-    const post = await timedPhase(phases, 'post-data', () => inStep(progress, 'indexes, constraints, triggers, policies', (step) =>
-      applyPostData(postPlan, {
-        target, preamble: schemaOutcome.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
-        resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
-      }, step)));
-    journal.append({ type: 'phase-done', phase: 'post-data' });
-
-    if (options.analyze) {
-      await timedPhase(phases, 'analyze', () => inStep(progress, 'ANALYZE', () => analyzeTables(target, plan, options)));
-    }
-
-    const deferred = [...schemaOutcome.deferred, ...post.deferred];
-    let deferredFile: string | undefined;
-    if (deferred.length > 0) {
-      deferredFile = join(resolve(options.workDir), `deferred-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
-      writeFileSync(deferredFile, deferred.map((d) => `-- ${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason.replace(/\n/g, ' ')}\n${d.sql.trim()}\n`).join('\n'));
-    }
+    const { deferred, deferredFile } = await finishLoad({
+      target, control, plan, schema: schemaOutcome, sequences: sequenceRows, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
+      analyze: options.analyze, resuming: Boolean(previous), workDir: options.workDir, phases, progress,
+    }, () => journal!.append({ type: 'phase-done', phase: 'post-data' }));
     journal.append({ type: 'finished', ok: true });
 
     const tables = [
@@ -224,17 +194,3 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     await control.end().catch(() => {});
   }
 }
-
-async function analyzeTables(target: ConnectionInfo, plan: MovePlan, options: CopyOptions): Promise<void> {
-  const queue = plan.tables.filter((t) => !t.isPartition).map((t) => t.qualified);
-  const worker = async (): Promise<void> => {
-    const c = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-analyze' });
-    try {
-      for (let t = queue.shift(); t; t = queue.shift()) await c.query(`ANALYZE ${t}`);
-    } finally {
-      await c.end().catch(() => {});
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, queue.length)) }, worker));
-}
-

@@ -9,6 +9,7 @@ import type { ConnectionInfo } from '../../db/url.js';
 import { QueryError } from '../../errors.js';
 import type { StepHandle } from '../../output/progress.js';
 import type { DeferredObject, PostDataPlan } from './apply-schema.js';
+import { runPool } from './pool.js';
 
 const DEFERRABLE = new Set(['42883', '42P01', '42704', '3F000']);
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42P16', '42P06']);
@@ -56,25 +57,12 @@ async function session(ctx: PostDataContext): Promise<pg.Client> {
 }
 
 async function parallel(items: Item[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
-  const queue = [...items];
   let done = 0;
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    const client = await session(ctx);
-    try {
-      for (let item = queue.shift(); item && !failure; item = queue.shift()) {
-        await runItem(client, item, ctx, deferred);
-        done++;
-        step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
-      }
-    } catch (error) {
-      failure ??= error;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.jobs, items.length)) }, worker));
-  if (failure) throw failure;
+  await runPool(items, ctx.jobs, () => session(ctx), async (client, item) => {
+    await runItem(client, item, ctx, deferred);
+    done++;
+    step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
+  }, (client) => client.end());
 }
 
 export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[]; counts: Record<string, number> }> {
