@@ -166,9 +166,14 @@ function accessFindings(inv: InspectInventory): Finding[] {
     });
   }
   if (inv.unreadable.length > 0) {
+    // What matters most to the plan first: auth and storage contents, then the project's tables.
+    const key = ['auth.users', 'auth.identities', 'storage.objects', 'storage.buckets', 'vault.secrets'];
+    const projectTables = new Set(inv.tables.map((t) => `${t.schema}.${t.name}`));
+    const rank = (o: string): number => (key.includes(o) ? key.indexOf(o) : projectTables.has(o) ? key.length : key.length + 1);
+    const objects = inv.unreadable.map((u) => u.split(':')[0]!).sort((a, b) => rank(a) - rank(b));
     out.push({
       id: 'not-readable', severity: 'info',
-      message: `${inv.server.currentUser} could not read ${plural(inv.unreadable.length, 'object')}: ${listSome(inv.unreadable.map((u) => u.split(':')[0]!), 8)}`,
+      message: `${inv.server.currentUser} could not read ${plural(objects.length, 'object')}: ${listSome(objects, 8)}`,
       hint: 'their row counts are estimates from statistics and auth/storage contents are missing (see `unreadable` in --json for why); the rest comes from the catalogs and is complete. Connect as the database owner (postgres on Supabase) or grant SELECT for exact numbers',
     });
   }
