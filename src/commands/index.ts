@@ -3,8 +3,11 @@ import type { CommandRunner } from './context.js';
 import { defineCopy } from './copy.js';
 import { defineDemo } from './demo.js';
 import { defineDoctor } from './doctor.js';
+import { defineDump } from './dump.js';
 import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
+import { defineRestore } from './restore.js';
+import { defineValidate } from './validate.js';
 
 export type Run = (runner: CommandRunner, options: Record<string, unknown>, command: Command) => Promise<void>;
 
@@ -14,5 +17,8 @@ export function defineCommands(program: Command, run: Run): void {
   defineInspect(program, run);
   defineDoctor(program, run);
   defineCopy(program, run);
+  defineDump(program, run);
+  defineRestore(program, run);
+  defineValidate(program, run);
   defineDemo(program, run);
 }

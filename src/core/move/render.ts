@@ -37,3 +37,42 @@ export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
   lines.push('', c.green(`copy finished: ${r.totals.tables} tables, ${r.totals.rows} rows`));
   return lines.join('\n');
 }
+
+type Row = { table: string; rows: number; bytes: number; seconds?: number };
+
+function tableLines(rows: Row[], totalRows: number, totalBytes: number, seconds: number): string[] {
+  const width = Math.max(5, ...rows.map((t) => t.table.length));
+  const lines = [`  ${'table'.padEnd(width)}  ${'rows'.padStart(10)}  ${'bytes'.padStart(9)}`];
+  for (const t of rows) lines.push(`  ${t.table.padEnd(width)}  ${String(t.rows).padStart(10)}  ${formatBytes(t.bytes).padStart(9)}`);
+  lines.push(`  ${'total'.padEnd(width)}  ${String(totalRows).padStart(10)}  ${formatBytes(totalBytes).padStart(9)}  in ${seconds.toFixed(2)} s`);
+  return lines;
+}
+
+export function renderDumpText(r: import('./dump.js').DumpResult, c: ChalkInstance): string {
+  return [
+    c.bold(`offramp dump ${r.source} → ${r.out}`),
+    `  platform ${r.platform}, snapshot at ${r.snapshot}, ${r.dataFormat} COPY data, schemas ${r.schemas.join(', ')}`,
+    r.excludedSchemas.length > 0 ? c.dim(`  left behind: ${r.excludedSchemas.join(', ')}`) : '',
+    '',
+    ...tableLines(r.tables, r.totals.rows, r.totals.bytes, r.totals.seconds),
+    `  ${formatBytes(r.totals.fileBytes)} on disk (gzip); phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`,
+    '',
+    c.green(`dump finished: ${r.totals.tables} tables, ${r.totals.rows} rows; restore with offramp restore --from ${r.out}`),
+  ].filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n');
+}
+
+export function renderRestoreText(r: import('./restore.js').RestoreResult, c: ChalkInstance): string {
+  const lines = [
+    c.bold(`offramp restore ${r.from} → ${r.target}`),
+    `  dump of ${r.source} taken at ${r.dumpedAt}; ${r.filesVerified} files verified; ${r.dataFormat} COPY data`,
+    '',
+    ...tableLines(r.tables, r.totals.rows, r.totals.bytes, r.totals.seconds),
+    `  phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`,
+  ];
+  if (r.deferred.length > 0) {
+    lines.push('', c.yellow(`  ${r.deferred.length} objects deferred until the auth/RLS stages provide what they need (${r.deferredFile}):`));
+    for (const d of r.deferred.slice(0, 15)) lines.push(`    ${d.type} ${d.schema ? `${d.schema}.` : ''}${d.name}: ${d.reason.split('\n')[0]}`);
+  }
+  lines.push('', c.green(`restore finished: ${r.totals.tables} tables, ${r.totals.rows} rows`));
+  return lines.join('\n');
+}

@@ -26,10 +26,10 @@ export async function existingUserTables(client: pg.ClientBase): Promise<string[
   return (await query<{ name: string }>(client, loadSql('move/target-user-tables.sql'))).map((r) => r.name);
 }
 
-export function refuseNonEmpty(tables: string[], database: string): never {
+export function refuseNonEmpty(tables: string[], database: string, canClean = true): never {
   const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} in all)` : '');
   throw new ConfirmationRequiredError(`the target database "${database}" is not empty: ${shown}`, {
-    hint: 'add --yes to replace the copied schemas on the target, --clean to drop what an earlier offramp run created, or use an empty database; nothing was changed',
+    hint: `add --yes to replace the copied schemas on the target${canClean ? ', --clean to drop what an earlier offramp copy loaded' : ''}, or use an empty database; nothing was changed`,
   });
 }
 

@@ -1,0 +1,117 @@
+/**
+ * `offramp restore`: load a dump artifact into the target. Every checksum is verified before the
+ * target is touched; then the same steps as copy: roles, extensions, pre-data (one transaction),
+ * data in parallel, sequences, post-data, ANALYZE. A dump can be restored any number of times.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect } from '../../db/connect.js';
+import { query } from '../../db/sql.js';
+import { parseConnectionUrl } from '../../db/url.js';
+import { UsageError } from '../../errors.js';
+import { inStep, type Progress } from '../../output/progress.js';
+import type { DeferredObject } from './apply-schema.js';
+import { readVerifiedArtifact, type Manifest } from './artifact.js';
+import { loadFiles, type CopyFormat, type TableCopyResult } from './copy-data.js';
+import { finishLoad, timedPhase, type Phases } from './finish.js';
+import type { MovePlan, TablePlan } from './plan.js';
+import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
+import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
+
+export interface RestoreOptions {
+  from: string;
+  target: string;
+  jobs: number;
+  extensionsSchema: string;
+  ownerMap: Record<string, string>;
+  workDir: string;
+  yes: boolean;
+  connectTimeoutSeconds: number;
+  analyze: boolean;
+}
+
+export interface RestoreResult {
+  ok: boolean;
+  from: string;
+  target: string;
+  dumpedAt: string;
+  source: string;
+  platform: MovePlan['platform'];
+  dataFormat: CopyFormat;
+  filesVerified: number;
+  tables: TableCopyResult[];
+  totals: { tables: number; rows: number; bytes: number; seconds: number };
+  phases: Phases;
+  schema: SchemaSummary;
+  deferred: DeferredObject[];
+  deferredFile?: string;
+}
+
+function planFromManifest(m: Manifest): MovePlan {
+  return {
+    platform: m.plan.platform,
+    serverVersionNum: m.source.serverVersionNum,
+    schemas: m.plan.schemas,
+    excludedSchemas: m.plan.excludedSchemas,
+    tables: m.plan.tables as TablePlan[],
+    units: [],
+    partitioned: new Set(m.plan.partitioned),
+    extensions: m.plan.extensions,
+  };
+}
+
+export async function restoreDatabase(options: RestoreOptions, progress: Progress): Promise<RestoreResult> {
+  const target = parseConnectionUrl(options.target, 'target URL');
+  const dir = resolve(options.from);
+  const started = performance.now();
+  const phases: Phases = [];
+  let verified = 0;
+  const manifest = await timedPhase(phases, 'verify', () => inStep(progress, 'verify the dump (manifest and sha256 of every file)', (step) =>
+    readVerifiedArtifact(dir, (file) => step.update(`${++verified} files: ${file}`))));
+  const plan = planFromManifest(manifest);
+  const meta = JSON.parse(readFileSync(join(dir, 'schema-meta.json'), 'utf8')) as Omit<SchemaBundle, 'preData' | 'postData'>;
+  const bundle: SchemaBundle = { ...meta, preData: readFileSync(join(dir, 'pre-data.sql'), 'utf8'), postData: readFileSync(join(dir, 'post-data.sql'), 'utf8') };
+
+  const control = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-restore' });
+  try {
+    await acquireCopyLock(control, target.masked);
+    const [{ v }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
+    const sourceMajor = Math.floor(manifest.source.serverVersionNum / 10000);
+    const targetMajor = Math.floor(Number(v) / 10000);
+    if (manifest.dataFormat === 'binary' && sourceMajor !== targetMajor) {
+      throw new UsageError(`this dump holds binary COPY data from PostgreSQL ${sourceMajor}; the target runs ${targetMajor}`, {
+        hint: 'dump again with --data-format text to restore across major versions; nothing was changed',
+      });
+    }
+    if (targetMajor < sourceMajor) {
+      progress.log('warn', `restoring a PostgreSQL ${sourceMajor} dump into ${targetMajor}: newer syntax in the schema may fail`);
+    }
+    const existing = await existingUserTables(control);
+    if (existing.length > 0 && !options.yes) refuseNonEmpty(existing, target.database, false);
+
+    const schema = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
+      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, replace: options.yes, skipPreData: false })));
+
+    const byName = new Map(plan.tables.map((t) => [t.display, t]));
+    const files = manifest.units
+      .map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }))
+      .sort((a, b) => b.bytes - a.bytes);
+    const tables = await timedPhase(phases, 'data', () => inStep(progress, `load data (${options.jobs} jobs)`, (step) =>
+      loadFiles(files, { target, format: manifest.dataFormat, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, step })));
+
+    const { deferred, deferredFile } = await finishLoad({
+      target, control, plan, schema, sequences: manifest.sequences, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
+      analyze: options.analyze, resuming: false, workDir: options.workDir, phases, progress,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const sorted = tables.sort((a, b) => a.table.localeCompare(b.table));
+    return {
+      ok: true, from: dir, target: target.masked, dumpedAt: manifest.snapshot.time, source: manifest.source.url, platform: plan.platform,
+      dataFormat: manifest.dataFormat, filesVerified: verified, tables: sorted,
+      totals: { tables: sorted.length, rows: sorted.reduce((s, t) => s + t.rows, 0), bytes: sorted.reduce((s, t) => s + t.bytes, 0), seconds: Math.round(seconds * 100) / 100 },
+      phases, schema: summarizeSchema(schema), deferred, deferredFile,
+    };
+  } finally {
+    await control.end().catch(() => {});
+  }
+}
