@@ -8,25 +8,52 @@
 -- Partitions are left out (their columns, indexes, defaults, constraints and triggers are clones
 -- of the partitioned table's, which is reported).
 -- $1: text[] managed schemas; $2: text[] platform schemas whose objects are tracked (auth, storage).
-WITH ext_member AS (
+WITH member AS MATERIALIZED (
   SELECT d.classid, d.objid, e.extname
     FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname <> 'plpgsql'
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+),
+user_ns AS MATERIALIZED (
+  SELECT oid, nspname FROM pg_namespace
+   WHERE nspname <> ALL($1::text[]) AND nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_'
+),
+-- The referenced objects worth reporting, chosen first so that only their dependents are resolved
+-- (PostGIS alone has thousands of internal dependencies).
+target AS MATERIALIZED (
+  SELECT m.classid, m.objid, m.extname::text AS extname, NULL::text AS platform_name, NULL::text AS platform_kind
+    FROM member m WHERE m.extname <> 'plpgsql'
   UNION ALL
   -- array types of extension types are not members themselves
-  SELECT 'pg_type'::regclass, t.oid, e.extname
-    FROM pg_type t
-    JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.typelem
-                    AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-    JOIN pg_extension e ON e.oid = d.refobjid
+  SELECT 'pg_type'::regclass, t.oid, m.extname, NULL, NULL
+    FROM pg_type t JOIN member m ON m.classid = 'pg_type'::regclass AND m.objid = t.typelem
    WHERE t.typelem <> 0 AND t.typcategory = 'A'
+  UNION ALL
+  SELECT 'pg_class'::regclass, c.oid, NULL, n.nspname || '.' || c.relname, 'relation'
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = ANY($2::text[]) AND c.relkind NOT IN ('i', 'I', 'S')
+  UNION ALL
+  SELECT 'pg_proc'::regclass, p.oid, NULL, n.nspname || '.' || p.proname, 'function'
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname = ANY($2::text[])
+  UNION ALL
+  SELECT 'pg_type'::regclass, t.oid, NULL, n.nspname || '.' || t.typname, 'type'
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname = ANY($2::text[])
+  UNION ALL
+  -- the project's own functions: their bodies may use auth.* (the caller follows this one hop)
+  SELECT 'pg_proc'::regclass, p.oid, NULL, n.nspname || '.' || p.proname, 'project-function'
+    FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
+   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_proc'::regclass AND m.objid = p.oid)
 ),
-dep AS (
-  SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
-    FROM pg_depend d
+dep AS MATERIALIZED (
+  SELECT d.classid, d.objid, d.objsubid, t.extname, t.platform_name, t.platform_kind
+    FROM target t
+    JOIN pg_depend d ON d.refclassid = t.classid AND d.refobjid = t.objid
    WHERE d.deptype IN ('n', 'a')
      AND d.classid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_attrdef'::regclass, 'pg_constraint'::regclass,
                        'pg_policy'::regclass, 'pg_trigger'::regclass, 'pg_rewrite'::regclass, 'pg_type'::regclass)
+     -- extension members depending on other members are the extension's business
+     AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = d.classid AND m.objid = d.objid)
 ),
 -- What each dependent object is, where it lives and which table it hangs off.
 dependent AS (
@@ -78,48 +105,17 @@ dependent AS (
        WHERE dep.classid = 'pg_type'::regclass AND t.oid = dep.objid AND t.typtype IN ('d', 'c', 'r', 'm')
          AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
     ) o
-   -- extension members depending on other members are the extension's business
-   WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = dep.classid AND x.objid = dep.objid
-                       AND x.refclassid = 'pg_extension'::regclass AND x.deptype = 'e')
 ),
 project AS (
   SELECT * FROM dependent
    WHERE schema <> ALL($1::text[])
       OR (kind = 'policy' AND tbl_schema = ANY($2::text[]))
       OR (kind = 'trigger' AND tbl_schema = ANY($2::text[]) AND fn_schema <> ALL($1::text[]))
-),
--- What the referenced object is.
-target AS (
-  SELECT p.*, m.extname, NULL::text AS platform_name, NULL::text AS platform_kind
-    FROM project p JOIN ext_member m ON m.classid = p.refclassid AND m.objid = p.refobjid
-  UNION ALL
-  SELECT p.*, NULL, n.nspname || '.' || c.relname, 'relation'
-    FROM project p JOIN pg_class c ON p.refclassid = 'pg_class'::regclass AND c.oid = p.refobjid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = ANY($2::text[]) AND c.relkind NOT IN ('i', 'I', 'S')
-  UNION ALL
-  SELECT p.*, NULL, n.nspname || '.' || pr.proname, 'function'
-    FROM project p JOIN pg_proc pr ON p.refclassid = 'pg_proc'::regclass AND pr.oid = p.refobjid
-    JOIN pg_namespace n ON n.oid = pr.pronamespace
-   WHERE n.nspname = ANY($2::text[])
-  UNION ALL
-  -- calls of the project's own functions: their bodies may use auth.* (followed one hop by the caller)
-  SELECT p.*, NULL, n.nspname || '.' || pr.proname, 'project-function'
-    FROM project p JOIN pg_proc pr ON p.refclassid = 'pg_proc'::regclass AND pr.oid = p.refobjid
-    JOIN pg_namespace n ON n.oid = pr.pronamespace
-   WHERE n.nspname <> ALL($1::text[]) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
-     AND p.kind IN ('policy', 'view', 'materialized view', 'default', 'constraint')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = pr.oid
-                       AND x.refclassid = 'pg_extension'::regclass AND x.deptype = 'e')
-  UNION ALL
-  SELECT p.*, NULL, n.nspname || '.' || t.typname, 'type'
-    FROM project p JOIN pg_type t ON p.refclassid = 'pg_type'::regclass AND t.oid = p.refobjid
-    JOIN pg_namespace n ON n.oid = t.typnamespace
-   WHERE n.nspname = ANY($2::text[])
 )
 SELECT DISTINCT kind, schema, name, tbl_schema AS table_schema, tbl_name AS table_name,
        extname AS extension, platform_name, platform_kind
-  FROM target
- -- a policy or trigger depends on the table it is on: that is not a reference
- WHERE platform_name IS NULL OR NOT (kind IN ('policy', 'trigger') AND platform_name = tbl_schema || '.' || tbl_name)
+  FROM project
+ WHERE (platform_kind IS DISTINCT FROM 'project-function' OR kind IN ('policy', 'view', 'materialized view', 'default', 'constraint'))
+   -- a policy or trigger depends on the table it is on: that is not a reference
+   AND (platform_name IS NULL OR NOT (kind IN ('policy', 'trigger') AND platform_name = tbl_schema || '.' || tbl_name))
  ORDER BY kind, schema, name;
