@@ -7,7 +7,8 @@ SELECT
   current_user                                                       AS current_user,
   current_database()                                                 AS database,
   d.oid::bigint                                                      AS database_oid,
-  (SELECT system_identifier::text FROM pg_control_system())          AS system_identifier,
+  CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+       THEN (SELECT system_identifier::text FROM pg_control_system()) END AS system_identifier,
   pg_postmaster_start_time()::text                                   AS started_at,
   r.rolsuper                                                         AS is_superuser,
   r.rolcreaterole                                                    AS can_create_role,

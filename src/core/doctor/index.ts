@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { runChecks, summarize, type Check, type CheckResult, type CheckStatus } from '../../checks/types.js';
-import { silentProgress, type Progress } from '../../output/progress.js';
+import { silentProgress, type Progress, type StepHandle } from '../../output/progress.js';
 import { maskUrl } from '../../secrets.js';
 import { clientToolCheck, serverVersionsCheck } from './checks/versions.js';
 import { connectCheck } from './checks/connectivity.js';
@@ -83,6 +83,8 @@ function sideSummary(side: Side): DoctorSideSummary | undefined {
   };
 }
 
+const QUIET_STEP: StepHandle = { update() {}, succeed() {}, warn() {}, fail() {} };
+
 export async function doctor(options: DoctorOptions, progress: Progress = silentProgress): Promise<DoctorReport> {
   const started = performance.now();
   const jobs = options.jobs ?? DEFAULT_JOBS;
@@ -97,13 +99,21 @@ export async function doctor(options: DoctorOptions, progress: Progress = silent
     void openSide(ctx.source, ctx.settings.connectTimeoutSeconds);
     void openSide(ctx.target, ctx.settings.connectTimeoutSeconds);
     ctx.clientTools().catch(() => {});
-    const checks = await runChecks([...DOCTOR_CHECKS], ctx, progress);
+    // One progress step for the whole run, naming the check in flight: the result table is the
+    // report, so a line per check would only print everything twice.
+    const overall = progress.step('Preflight checks');
+    const perCheck: Progress = { step: (title) => (overall.update(title), QUIET_STEP), log: (level, message) => progress.log(level, message) };
+    const checks = await runChecks([...DOCTOR_CHECKS], ctx, perCheck);
+    const summary = summarize(checks);
+    const counts = `${checks.length} checks: ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail, ${summary.skip} skip`;
+    if (summary.fail > 0) overall.fail(counts);
+    else overall.succeed(counts);
     return {
       source: sideSummary(ctx.source),
       target: sideSummary(ctx.target),
       jobs,
       checks,
-      summary: summarize(checks),
+      summary,
       durationMs: Math.round(performance.now() - started),
     };
   } finally {
