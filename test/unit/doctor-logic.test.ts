@@ -99,3 +99,15 @@ describe('connection budget', () => {
     expect(connectionBudget(facts({ database_conn_limit: 10, database_connections_in_use: 9 }), 2).limitedBy).toMatch(/on database app/);
   });
 });
+
+describe('doctor without a server', () => {
+  it('a malformed URL is a source.connect FAIL (invalid-url) with a hint, password masked, nothing else failing', async () => {
+    const { doctor } = await import('../../src/core/doctor/index.js');
+    const report = await doctor({ source: 'postgresql://user:pw-in-bad-url@[::1/db' });
+    const connect = report.checks.find((c) => c.id === 'source.connect');
+    expect(connect).toMatchObject({ status: 'fail', evidence: { diagnosis: 'invalid-url' }, hint: expect.stringMatching(/postgresql:\/\/USER:PASSWORD@HOST/) });
+    expect(report.summary.fail).toBe(1);
+    expect(report.checks.find((c) => c.id === 'target.connect')).toMatchObject({ status: 'skip', detail: 'no target given' });
+    expect(JSON.stringify(report)).not.toContain('pw-in-bad-url');
+  });
+});
