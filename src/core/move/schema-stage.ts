@@ -146,7 +146,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
       const statements = splitStatements(e.sql).filter((stmt) => {
         const lacking = rolesInStatement(stmt).filter((r) => roles.missing.has(r));
         if (lacking.length === 0) return true;
-        dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.split('\n')[0]!, reason: `names platform role ${lacking.join(', ')}, which the target does not have` });
+        dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.split('\n')[0]!, reason: `names role ${lacking.join(', ')}, a platform role the target does not have` });
         return false;
       });
       return statements.length > 0 ? [{ ...e, sql: statements.map((s) => `${s};`).join('\n') }] : [];

@@ -79,7 +79,11 @@ export interface PlatformSignals {
   platformRoles: string[];
 }
 
+/**
+ * Roles are cluster-wide, so they only corroborate: the database itself must have the auth or
+ * storage tables (a plain database on a server that also hosts a Supabase copy stays plain).
+ */
 export function looksLikeSupabase(signals: PlatformSignals): boolean {
   const roleHits = signals.platformRoles.filter((r) => ['supabase_admin', 'authenticator', 'anon', 'authenticated', 'service_role', 'supabase_auth_admin'].includes(r)).length;
-  return (signals.hasAuthUsers && roleHits >= 2) || (signals.hasStorageObjects && roleHits >= 2) || roleHits >= 5;
+  return (signals.hasAuthUsers || signals.hasStorageObjects) && roleHits >= 2;
 }

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyDatabase, type CopyOptions } from '../../src/core/move/copy.js';
+import { silentProgress } from '../../src/output/progress.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
+
+const HARD_TYPES = readFileSync(new URL('./hard-types.sql', import.meta.url), 'utf8');
+const made: TestDatabase[] = [];
+const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
+  const db = await p;
+  made.push(db);
+  return db;
+};
+afterAll(async () => {
+  await Promise.all(made.map((d) => d.drop()));
+});
+
+export function copyOptions(source: string, target: string, extra: Partial<CopyOptions> = {}): CopyOptions {
+  return {
+    source, target, jobs: 2, platform: 'auto', schemas: [], excludeSchemas: [], excludeTables: [], extensionsSchema: 'extensions',
+    ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-copy-')), yes: false, clean: false, resume: false, format: 'auto',
+    splitBytes: 64 * 1024 * 1024, connectTimeoutSeconds: 10, analyze: true, ...extra,
+  };
+}
+
+/** The auth helpers a self-hosted target gets from the RLS stage; here by hand, so policies can load. */
+const AUTH_SHIM = `
+  CREATE SCHEMA auth;
+  CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid $$;
+  CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' $$;
+  CREATE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email' $$;
+  CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb $$;`;
+
+describe('offramp copy', () => {
+  it('copies a plain PostgreSQL database exactly: rows, hard types, and every schema object', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const target = await track(emptyTargetDatabase());
+    const result = await copyDatabase(copyOptions(source.url, target.url, { splitBytes: 64 * 1024 }), silentProgress);
+
+    expect(result.platform).toBe('postgres');
+    expect(result.format).toBe('binary');
+    expect(result.deferred).toEqual([]);
+    const schemas = ['app', 'extensions'];
+    expect(await tableStates(target.url, schemas)).toEqual(await tableStates(source.url, schemas));
+    expect(await schemaFingerprint(target.url, schemas)).toEqual(await schemaFingerprint(source.url, schemas));
+    // posts was split into ctid ranges and still arrived whole
+    expect(result.tables.find((t) => t.table === 'app.posts')?.rows).toBe(3000);
+    const [special] = await sql<{ nan: number; inf: number; ts: string }>(target.url,
+      `SELECT count(*) FILTER (WHERE score = 'NaN') AS nan, count(*) FILTER (WHERE score = '-Infinity') AS inf,
+              max(happened_at)::text AS ts FROM app.posts`);
+    expect(special).toEqual({ nan: '1', inf: '1', ts: 'infinity' });
+    // identity and sequence positions carried: the next values continue, not restart
+    const [next] = await sql<{ id: string; n: string }>(target.url,
+      `INSERT INTO app.posts (body) VALUES ('after copy') RETURNING id, (SELECT nextval('app.ticket_seq')) AS n`);
+    expect(next).toEqual({ id: '3001', n: '1025' });
+  });
+
+  it('text format gives the same result as binary', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const target = await track(emptyTargetDatabase());
+    const result = await copyDatabase(copyOptions(source.url, target.url, { format: 'text' }), silentProgress);
+    expect(result.format).toBe('text');
+    expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
+  });
+
+  it('copies a Supabase-shaped project: managed schemas left behind, platform extension skipped, auth references deferred', async () => {
+    const source = await track(fixtureDatabase());
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, AUTH_SHIM);
+    const result = await copyDatabase(copyOptions(source.url, target.url), silentProgress);
+
+    expect(result.platform).toBe('supabase');
+    expect(result.schemas).toEqual(['public']);
+    expect(result.excludedSchemas).toEqual(expect.arrayContaining(['auth', 'storage', 'extensions', 'realtime', 'vault', 'graphql_public']));
+    const states = await tableStates(source.url, ['public']);
+    expect(await tableStates(target.url, ['public'])).toEqual(states);
+    expect(states['public.posts']?.rows).toBe(298);
+
+    // Extensions recreated in "extensions"; the platform-only stand-in skipped, not failed.
+    const ext = Object.fromEntries(result.schema.extensions.map((e) => [e.name, e]));
+    expect(ext.postgis).toMatchObject({ schema: 'extensions', action: 'created' });
+    expect(ext.pgjwt).toMatchObject({ action: 'skipped' });
+    const [geo] = await sql<{ t: string }>(target.url, `SELECT atttypid::regtype::text AS t FROM pg_attribute WHERE attrelid = 'public.beacons'::regclass AND attname = 'location'`);
+    expect(geo?.t).toBe('extensions.geography');
+
+    // API roles exist for the grants and policies; grants to supabase_admin & co. were not replayed.
+    const roles = (await sql<{ rolname: string; rolcanlogin: boolean }>(target.url, `SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('anon','authenticated','service_role','supabase_admin')`));
+    expect(roles.filter((r) => r.rolname !== 'supabase_admin').every((r) => !r.rolcanlogin)).toBe(true);
+    expect(roles.some((r) => r.rolname === 'supabase_admin')).toBe(false);
+
+    // Everything of public arrived, except exactly the objects reported as deferred.
+    const want = await schemaFingerprint(source.url, ['public']);
+    const got = await schemaFingerprint(target.url, ['public']);
+    expect(got.filter((l) => !want.includes(l))).toEqual([]);
+    const missing = want.filter((l) => !got.includes(l));
+    expect(missing.length).toBeGreaterThan(0);
+    // (a foreign key of a partitioned table shows once per partition, deferred once on the parent)
+    for (const line of missing) {
+      expect(line).toMatch(/^constraint .* FOREIGN KEY .* REFERENCES (auth\.users|storage\.objects)/);
+      expect(result.deferred.some((d) => d.type === 'FK CONSTRAINT' && line.includes(` ${d.name.split(' ').pop()} `))).toBe(true);
+    }
+    for (const d of result.deferred) expect(d.sql).toMatch(/"auth"\.|"storage"\./);
+    expect(result.deferred.some((d) => d.type === 'FK CONSTRAINT' && /profiles/.test(d.name))).toBe(true);
+    expect(readFileSync(result.deferredFile!, 'utf8')).toMatch(/REFERENCES "auth"\."users"/);
+  });
+
+  it('refuses a non-empty target without --yes and changes nothing; replaces it with --yes', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, `CREATE TABLE public.precious (id int); INSERT INTO public.precious VALUES (42)`);
+    await expect(copyDatabase(copyOptions(source.url, target.url), silentProgress)).rejects.toMatchObject({ exitCode: 2, code: 'CONFIRMATION_REQUIRED' });
+    expect(await sql(target.url, 'SELECT id FROM public.precious')).toEqual([{ id: 42 }]);
+    expect(await sql(target.url, `SELECT 1 FROM pg_namespace WHERE nspname = 'app'`)).toEqual([]);
+
+    await copyDatabase(copyOptions(source.url, target.url, { yes: true }), silentProgress);
+    expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
+  });
+
+  it('refuses to copy a database onto itself', async () => {
+    const source = await track(emptySourceDatabase());
+    await expect(copyDatabase(copyOptions(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);
+  });
+});
