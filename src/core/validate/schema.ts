@@ -149,7 +149,9 @@ function compareAttributes(s: SchemaObject, t: SchemaObject, name: string, out: 
     } else if (s.category === 'grants' && attr === 'grantee') {
       continue; // the key already carries the (mapped) grantee
     } else {
-      out.push({ ...base, ...(translatedBy(s) ?? { severity: 'fail' }) });
+      // A part left out on the target (a default calling auth.uid(), deferred by the copy) is
+      // intended; a part that says something else (a policy rewritten to USING (true)) is not.
+      out.push({ ...base, ...((b === null && translatedBy(s)) || { severity: 'fail' }) });
     }
   }
 }
