@@ -4,6 +4,26 @@ import type { doctor } from './doctor/index.js';
 
 type DoctorReport = Awaited<ReturnType<typeof doctor>>;
 
+/** The copy section of a Markdown report. */
+export function renderCopyMarkdown(r: NonNullable<DemoResult['copy']>): string {
+  const lines = [
+    '## Copy (offramp copy)',
+    '',
+    `Snapshot ${r.snapshot}, ${r.format} COPY, ${r.jobs} jobs; schemas copied: ${r.schemas.join(', ')}; left behind: ${r.excludedSchemas.join(', ')}.`,
+    '',
+    '| table | rows | bytes |',
+    '| --- | ---: | ---: |',
+    ...r.tables.map((t) => `| ${t.table} | ${t.rows} | ${t.bytes} |`),
+    '',
+    `Phases: ${r.phases.map((p) => `${p.name} ${p.seconds} s`).join(', ')}.`,
+  ];
+  if (r.deferred.length > 0) {
+    lines.push('', `Deferred until the auth and RLS stages provide what they reference (${r.deferred.length}):`, '');
+    for (const d of r.deferred) lines.push(`- ${d.type} ${d.schema ? `${d.schema}.` : ''}${d.name}: ${d.reason.split('\n')[0]}`);
+  }
+  return lines.join('\n');
+}
+
 /** The doctor section of a Markdown report. */
 export function renderDoctorMarkdown(report: DoctorReport): string {
   const lines = ['## Preflight (offramp doctor)', '', '| check | status | detail | hint |', '| --- | --- | --- | --- |'];

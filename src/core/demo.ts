@@ -13,7 +13,11 @@ import { maskUrl } from '../secrets.js';
 import { doctor } from './doctor/index.js';
 import { inspect } from './inspect/index.js';
 import { renderInspectMarkdown } from './inspect/render.js';
-import { renderDoctorMarkdown } from './demo-render.js';
+import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
+import { copyDatabase } from './move/copy.js';
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface DemoOptions {
   scale: number;
@@ -37,6 +41,7 @@ export interface DemoResult {
   stages: DemoStage[];
   inspect: Awaited<ReturnType<typeof inspect>>;
   doctor: Awaited<ReturnType<typeof doctor>>;
+  copy?: Awaited<ReturnType<typeof copyDatabase>>;
   reportFile: string;
 }
 
@@ -73,6 +78,19 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       summary: `${r.summary.pass} pass, ${r.summary.warn} warn, ${r.summary.fail} fail, ${r.summary.skip} skip`,
     }));
 
+    // The copy runs only on a clean preflight, as an engineer would.
+    let copied: DemoResult['copy'];
+    if (preflight.summary.fail === 0) {
+      copied = await timed(stages, 'copy', () => copyDatabase({
+        source: sourceUrl, target: targetUrl, jobs: Math.min(4, availableParallelism()), platform: 'auto', schemas: [], excludeSchemas: [],
+        excludeTables: [], extensionsSchema: 'extensions', ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
+        yes: false, clean: false, resume: false, format: 'auto', splitBytes: 64 * 1024 * 1024, connectTimeoutSeconds: 10, analyze: true,
+      }, progress), (r) => ({
+        ok: r.ok,
+        summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,
+      }));
+    }
+
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -87,6 +105,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       renderInspectMarkdown(inventory),
       '',
       renderDoctorMarkdown(preflight),
+      ...(copied ? ['', renderCopyMarkdown(copied)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
 
@@ -99,6 +118,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       stages,
       inspect: inventory,
       doctor: preflight,
+      copy: copied,
       reportFile,
     };
   } finally {
