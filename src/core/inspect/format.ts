@@ -1,16 +1,6 @@
 /** Number and size formatting shared by findings and the text and Markdown renderers. */
 
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '?';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
+export { formatBytes } from '../../output/format.js';
 
 /** 1234567 → "1,234,567"; null → "?"; an estimate gets a "~". */
 export function formatCount(n: number | null | undefined, exact = true): string {

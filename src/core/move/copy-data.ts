@@ -19,7 +19,7 @@ import { Sha256Stream } from './artifact.js';
 import type { Journal } from './journal.js';
 import type { CopyUnit, TablePlan } from './plan.js';
 import { runPool } from './pool.js';
-import { formatBytes } from './render.js';
+import { formatBytes } from '../../output/format.js';
 
 export type CopyFormat = 'binary' | 'text';
 

@@ -1,12 +1,6 @@
+import { formatBytes } from '../../output/format.js';
 import type { ChalkInstance } from 'chalk';
 import type { CopyResult } from './copy.js';
-
-export function formatBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(0)} kB`;
-  return `${n} B`;
-}
 
 export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
   const lines: string[] = [];

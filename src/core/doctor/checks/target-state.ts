@@ -9,6 +9,7 @@ import type { Check, CheckOutcome } from '../../../checks/types.js';
 import { loadSql, query } from '../../../db/sql.js';
 import { isLoopbackHost } from '../../../db/url.js';
 import { unavailable, type DoctorContext, type ReadySide } from '../context.js';
+import { formatBytes } from '../../../output/format.js';
 
 /** `target.empty`: user tables already in the target database. */
 export const targetEmptyCheck: Check<DoctorContext> = {
@@ -98,17 +99,6 @@ export const encodingCheck: Check<DoctorContext> = {
     return { status: 'pass', detail: `${s.encoding}, collation ${s.collate}`, evidence };
   },
 };
-
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
 
 /** The port a local data directory's postmaster listens on, if its postmaster.pid can be read. */
 function postmasterPort(dataDir: string): number | undefined {
