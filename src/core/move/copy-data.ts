@@ -18,6 +18,7 @@ import type { StepHandle } from '../../output/progress.js';
 import { Sha256Stream } from './artifact.js';
 import type { Journal } from './journal.js';
 import type { CopyUnit, TablePlan } from './plan.js';
+import type { PipelineTask } from './pipeline.js';
 import { runPool } from './pool.js';
 import { formatBytes } from '../../output/format.js';
 
@@ -102,17 +103,21 @@ function copyOutSql(unit: CopyUnit, format: CopyFormat): string {
     : `COPY ${t.qualified} (${cols}) TO STDOUT ${formatClause(format)}`;
 }
 
-const copyInSql = (t: TablePlan, format: CopyFormat): string => `COPY ${t.qualified} (${t.columns.join(', ')}) FROM STDIN ${formatClause(format)}`;
 
-/** One target transaction: optionally empty the table, COPY the stream in, commit. */
+/**
+ * One target transaction per unit. A unit that is its table's only one empties the table in the
+ * same transaction and loads with COPY FREEZE: the rows arrive frozen and all-visible, so the
+ * index builds and ANALYZE that follow read them without clog lookups or hint-bit writes.
+ */
 async function loadInto(
-  tgt: pg.Client, table: TablePlan, format: CopyFormat, truncate: boolean, what: string,
+  tgt: pg.Client, table: TablePlan, format: CopyFormat, mode: 'append' | 'truncate' | 'freeze', what: string,
   feed: (sink: NodeJS.WritableStream) => Promise<void>, expectRows?: number,
 ): Promise<number> {
   await tgt.query('BEGIN');
   try {
-    if (truncate) await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
-    const sink = tgt.query(copyFrom(copyInSql(table, format)));
+    if (mode !== 'append') await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
+    const options = [format === 'binary' ? 'FORMAT binary' : '', mode === 'freeze' ? 'FREEZE' : ''].filter(Boolean).join(', ');
+    const sink = tgt.query(copyFrom(`COPY ${table.qualified} (${table.columns.join(', ')}) FROM STDIN${options ? ` (${options})` : ''}`));
     await feed(sink);
     const rows = Number(sink.rowCount ?? 0);
     if (expectRows !== undefined && rows !== expectRows) throw new Error(`loaded ${rows} rows where the dump holds ${expectRows}`);
@@ -124,49 +129,63 @@ async function loadInto(
   }
 }
 
-export interface CopyDataOptions {
-  source: ConnectionInfo;
-  target: ConnectionInfo;
-  snapshot: string;
+/** A worker of the copy pipeline: a source session in the snapshot and a target session. */
+export interface CopyWorker {
+  src: pg.Client;
+  tgt: pg.Client;
+}
+
+export async function openCopyWorker(source: ConnectionInfo, target: ConnectionInfo, snapshot: string, timeoutSeconds: number, targetPreamble: string): Promise<CopyWorker> {
+  const src = await connect(source, { role: 'source', timeoutSeconds, applicationName: 'offramp-copy' });
+  try {
+    await importSnapshot(src, snapshot);
+    const tgt = await connect(target, { role: 'target', timeoutSeconds, applicationName: 'offramp-copy' });
+    await tgt.query(targetPreamble);
+    return { src, tgt };
+  } catch (error) {
+    await src.end().catch(() => {});
+    throw error;
+  }
+}
+
+export async function closeCopyWorker(w: CopyWorker): Promise<void> {
+  await w.src.query('ROLLBACK').catch(() => {});
+  await Promise.all([w.src.end(), w.tgt.end()]);
+}
+
+export interface CopyTaskOptions {
   format: CopyFormat;
-  jobs: number;
-  timeoutSeconds: number;
   journal: Journal;
-  step: StepHandle;
+  progress: DataProgress;
   /** Tables to empty before their first unit (interrupted by a crash). */
   truncateFirst: Set<string>;
 }
 
-/** copy: source → target for every unit; per-table totals once all are committed. */
-export async function copyUnits(units: CopyUnit[], options: CopyDataOptions): Promise<TableCopyResult[]> {
-  const progress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), options.step);
+/** copy: one pipeline task per unit, source → target; journaled once committed. */
+export function copyUnitTasks(units: CopyUnit[], options: CopyTaskOptions): Array<PipelineTask<CopyWorker>> {
+  const unitsPerTable = new Map<string, number>();
+  for (const u of units) unitsPerTable.set(u.table.display, (unitsPerTable.get(u.table.display) ?? 0) + 1);
   const truncated = new Set<string>();
-  const open = async (): Promise<{ src: pg.Client; tgt: pg.Client }> => {
-    const src = await connect(options.source, { role: 'source', timeoutSeconds: options.timeoutSeconds, applicationName: 'offramp-copy' });
-    const tgt = await connect(options.target, { role: 'target', timeoutSeconds: options.timeoutSeconds, applicationName: 'offramp-copy' }).catch(async (e) => {
-      await src.end();
-      throw e;
-    });
-    await importSnapshot(src, options.snapshot);
-    return { src, tgt };
-  };
-  await runPool(units, options.jobs, open, async ({ src, tgt }, unit) => {
-    const key = unit.table.display;
-    // A table is emptied once, before its first unit: a unit never truncates another unit's rows.
-    const truncate = options.truncateFirst.has(key) && !truncated.has(key);
-    if (truncate) truncated.add(key);
-    const started = performance.now();
-    const counter = new ByteCounter(progress.bytes);
-    const rows = await loadInto(tgt, unit.table, options.format, truncate, `copy ${unit.id}`, (sink) =>
-      pipeline(src.query(copyTo(copyOutSql(unit, options.format))), counter, sink));
-    options.journal.append({ type: 'unit-done', unit: unit.id, table: key, rows, bytes: counter.bytes });
-    const tableDone = progress.unitDone(key, rows, counter.bytes, (performance.now() - started) / 1000);
-    if (tableDone) options.journal.append({ type: 'table-done', table: key, rows: tableDone.rows });
-  }, async ({ src, tgt }) => {
-    await src.query('ROLLBACK').catch(() => {});
-    await Promise.all([src.end(), tgt.end()]);
-  });
-  return progress.results();
+  return units.map((unit) => ({
+    kind: 'data' as const,
+    table: unit.table.qualified,
+    weight: unit.bytes,
+    run: async ({ src, tgt }: CopyWorker) => {
+      const key = unit.table.display;
+      const whole = !unit.where && unitsPerTable.get(key) === 1;
+      // A split table is emptied once, before its first unit: a unit never truncates another's rows.
+      const mustTruncate = options.truncateFirst.has(key) && !truncated.has(key);
+      if (mustTruncate) truncated.add(key);
+      const mode = whole ? 'freeze' : mustTruncate ? 'truncate' : 'append';
+      const started = performance.now();
+      const counter = new ByteCounter(options.progress.bytes);
+      const rows = await loadInto(tgt, unit.table, options.format, mode, `copy ${unit.id}`, (sink) =>
+        pipeline(src.query(copyTo(copyOutSql(unit, options.format))), counter, sink));
+      options.journal.append({ type: 'unit-done', unit: unit.id, table: key, rows, bytes: counter.bytes });
+      const tableDone = options.progress.unitDone(key, rows, counter.bytes, (performance.now() - started) / 1000);
+      if (tableDone) options.journal.append({ type: 'table-done', table: key, rows: tableDone.rows });
+    },
+  }));
 }
 
 export interface DumpedUnit {
@@ -180,7 +199,7 @@ export interface DumpedUnit {
 }
 
 /** dump: source → gzip file per unit, hashed while written. */
-export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: string, options: Omit<CopyDataOptions, 'target' | 'journal' | 'truncateFirst'>): Promise<DumpedUnit[]> {
+export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: string, options: { source: ConnectionInfo; snapshot: string; format: CopyFormat; jobs: number; timeoutSeconds: number; step: StepHandle }): Promise<DumpedUnit[]> {
   const progress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), options.step);
   const dumped: DumpedUnit[] = [];
   const open = async (): Promise<pg.Client> => {
@@ -208,21 +227,24 @@ export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: 
   return dumped;
 }
 
-/** restore: gzip file → target per unit; the row count must match what the dump wrote. */
-export async function loadFiles(
+/** restore: one pipeline task per data file; the row count must match what the dump wrote. */
+export function loadFileTasks(
   files: Array<{ id: string; table: TablePlan; path: string; rows: number; bytes: number }>,
-  options: { target: ConnectionInfo; format: CopyFormat; jobs: number; timeoutSeconds: number; step: StepHandle },
-): Promise<TableCopyResult[]> {
-  const progress = new DataProgress(files.map((f) => ({ table: f.table.display, bytes: f.bytes })), options.step);
-  await runPool(files, options.jobs,
-    () => connect(options.target, { role: 'target', timeoutSeconds: options.timeoutSeconds, applicationName: 'offramp-restore' }),
-    async (tgt, f) => {
+  options: { format: CopyFormat; progress: DataProgress },
+): Array<PipelineTask<pg.Client>> {
+  const filesPerTable = new Map<string, number>();
+  for (const f of files) filesPerTable.set(f.table.display, (filesPerTable.get(f.table.display) ?? 0) + 1);
+  return files.map((f) => ({
+    kind: 'data' as const,
+    table: f.table.qualified,
+    weight: f.bytes,
+    run: async (tgt: pg.Client) => {
       const started = performance.now();
-      const counter = new ByteCounter(progress.bytes);
-      const rows = await loadInto(tgt, f.table, options.format, false, `restore ${f.id}`, (sink) =>
+      const counter = new ByteCounter(options.progress.bytes);
+      const mode = filesPerTable.get(f.table.display) === 1 ? 'freeze' : 'append';
+      const rows = await loadInto(tgt, f.table, options.format, mode, `restore ${f.id}`, (sink) =>
         pipeline(createReadStream(f.path), createGunzip(), counter, sink), f.rows);
-      progress.unitDone(f.table.display, rows, counter.bytes, (performance.now() - started) / 1000);
+      options.progress.unitDone(f.table.display, rows, counter.bytes, (performance.now() - started) / 1000);
     },
-    (tgt) => tgt.end());
-  return progress.results();
+  }));
 }

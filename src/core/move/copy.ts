@@ -15,8 +15,10 @@ import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
-import { finishLoad, timedPhase } from './finish.js';
-import { copyUnits, type CopyFormat, type TableCopyResult } from './copy-data.js';
+import { analyzeTasks, finishLoad, indexTasks, timedPhase } from './finish.js';
+import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
+import { planPostData } from './apply-schema.js';
+import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, type MovePlan } from './plan.js';
 import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
@@ -144,19 +146,36 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');
     }
 
-    // Data: skip tables finished before a crash; empty and recopy the interrupted ones.
+    // Data, index builds and ANALYZE in one pipeline. Tables finished before a crash are skipped;
+    // interrupted ones are emptied and copied again.
     const done = previous?.tablesDone ?? new Map<string, number>();
     const units = plan.units.filter((u) => !done.has(u.table.display));
     const truncateFirst = new Set(previous ? units.map((u) => u.table.display) : []);
-    const copied = await timedPhase(phases, 'data', () => inStep(progress, `copy data (${options.jobs} jobs, ${format})`, (step) =>
-      copyUnits(units, { source, target, snapshot, format, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, journal: journal!, step, truncateFirst })));
+    const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
+    const postContext = {
+      target, preamble: schemaOutcome.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
+      resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
+    };
+    const deferredInPipeline: DeferredObject[] = [];
+    const copied = await timedPhase(phases, 'data+indexes', () => inStep(progress, `copy data, build indexes (${options.jobs} jobs, ${format})`, async (step) => {
+      const dataProgress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), step);
+      await runLoadPipeline<CopyWorker>({
+        jobs: options.jobs,
+        open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, schemaOutcome.preamble),
+        close: closeCopyWorker,
+        data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
+        indexes: indexTasks(postPlan, (w: CopyWorker) => w.tgt, postContext, deferredInPipeline),
+        analyze: options.analyze ? analyzeTasks(plan, (w: CopyWorker) => w.tgt) : [],
+      });
+      return dataProgress.results();
+    }));
 
     const sequenceRows = await query<{ name: string; last_value: string | null }>(holder.client, loadSql('move/sequences.sql'), [plan.schemas], 'read sequences');
     await holder.release();
     holder = undefined;
     const { deferred, deferredFile } = await finishLoad({
-      target, control, plan, schema: schemaOutcome, sequences: sequenceRows, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
-      analyze: options.analyze, resuming: Boolean(previous), workDir: options.workDir, phases, progress,
+      target, control, plan, schema: schemaOutcome, postPlan, postContext, deferredSoFar: deferredInPipeline, sequences: sequenceRows,
+      analyze: options.analyze, workDir: options.workDir, phases, progress,
     }, () => journal!.append({ type: 'phase-done', phase: 'post-data' }));
     journal.append({ type: 'finished', ok: true });
 

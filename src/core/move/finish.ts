@@ -1,17 +1,18 @@
 /**
- * The steps after the data, shared by copy and restore: sequence positions, post-data (parallel
- * indexes, FKs last), ANALYZE, and the file of deferred objects for the auth and RLS stages.
+ * The load steps shared by copy and restore around the data: the pipeline tasks for index builds
+ * and ANALYZE (run beside the data, see pipeline.ts), and what comes after — sequence positions,
+ * the rest of post-data (constraints, triggers, policies, FKs last), ANALYZE of partitioned
+ * parents, and the file of deferred objects for the auth and RLS stages.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
-import { connect } from '../../db/connect.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { inStep, type Progress } from '../../output/progress.js';
-import { planPostData, type DeferredObject } from './apply-schema.js';
+import { entryTable, type DeferredObject, type PostDataPlan } from './apply-schema.js';
+import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
-import { applyPostData } from './post-data.js';
-import { runPool } from './pool.js';
+import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
 import type { SchemaOutcome } from './schema-stage.js';
 
 export type Phases = Array<{ name: string; seconds: number }>;
@@ -25,16 +26,34 @@ export async function timedPhase<T>(phases: Phases, name: string, fn: () => Prom
   }
 }
 
+/** Index builds of the post-data plan as pipeline tasks, each ready once its table is loaded. */
+export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, ctx: PostDataContext, deferred: DeferredObject[]): Array<PipelineTask<R>> {
+  return plan.indexes.map((item) => ({
+    kind: 'index' as const,
+    table: entryTable(item.sql) ?? item.entry.name,
+    weight: item.weight,
+    run: (r: R) => runPostDataItem(client(r), item, ctx, deferred),
+  }));
+}
+
+/** ANALYZE of every ordinary table and partition, each ready once its indexes are built. */
+export function analyzeTasks<R>(plan: MovePlan, client: (r: R) => pg.Client): Array<PipelineTask<R>> {
+  return plan.tables
+    .filter((t) => t.kind === 'r')
+    .map((t) => ({ kind: 'analyze' as const, table: t.qualified, weight: t.bytes, run: async (r: R) => void (await client(r).query(`ANALYZE ${t.qualified}`)) }));
+}
+
 export interface FinishInput {
   target: ConnectionInfo;
   control: pg.Client;
   plan: MovePlan;
   schema: SchemaOutcome;
+  postPlan: PostDataPlan;
+  postContext: PostDataContext;
+  /** Deferred while building indexes in the pipeline. */
+  deferredSoFar: DeferredObject[];
   sequences: Array<{ name: string; last_value: string | null }>;
-  jobs: number;
-  timeoutSeconds: number;
   analyze: boolean;
-  resuming: boolean;
   workDir: string;
   phases: Phases;
   progress: Progress;
@@ -51,28 +70,25 @@ export async function setSequences(control: pg.Client, sequences: FinishInput['s
   }
 }
 
-async function analyzeTables(input: FinishInput): Promise<void> {
-  const tables = input.plan.tables.filter((t) => !t.isPartition).map((t) => t.qualified);
-  await runPool(tables, input.jobs,
-    () => connect(input.target, { role: 'target', timeoutSeconds: input.timeoutSeconds, applicationName: 'offramp-analyze' }),
-    async (c, table) => void (await c.query(`ANALYZE ${table}`)),
-    (c) => c.end());
-}
-
 export async function finishLoad(input: FinishInput, afterPostData?: () => void): Promise<FinishResult> {
   const { phases, progress, plan } = input;
   await timedPhase(phases, 'sequences', () => setSequences(input.control, input.sequences));
-  const tableBytes = new Map(plan.tables.map((t) => [t.qualified, t.bytes]));
-  const postPlan = planPostData(input.schema.postData, plan.partitioned, tableBytes);
-  const post = await timedPhase(phases, 'post-data', () => inStep(progress, 'indexes, constraints, triggers, policies', (step) =>
-    applyPostData(postPlan, {
-      target: input.target, preamble: input.schema.preamble, jobs: input.jobs, timeoutSeconds: input.timeoutSeconds,
-      resuming: input.resuming, leftBehind: plan.excludedSchemas,
-    }, step)));
+  const post = await timedPhase(phases, 'constraints', () => inStep(progress, 'constraints, triggers, policies, foreign keys', (step) =>
+    applyPostData(input.postPlan, input.postContext, step)));
   afterPostData?.();
-  if (input.analyze) await timedPhase(phases, 'analyze', () => inStep(progress, 'ANALYZE', () => analyzeTables(input)));
+  const parents = plan.tables.filter((t) => t.kind === 'p');
+  if (input.analyze && parents.length > 0) {
+    await timedPhase(phases, 'analyze-partitioned', async () => {
+      const c = await postDataSession(input.postContext);
+      try {
+        for (const t of parents) await c.query(`ANALYZE ${t.qualified}`);
+      } finally {
+        await c.end().catch(() => {});
+      }
+    });
+  }
 
-  const deferred = [...input.schema.deferred, ...post.deferred];
+  const deferred = [...input.schema.deferred, ...input.deferredSoFar, ...post.deferred];
   let deferredFile: string | undefined;
   if (deferred.length > 0) {
     mkdirSync(resolve(input.workDir), { recursive: true });

@@ -1,7 +1,9 @@
 /**
- * Post-data on the target: index builds in parallel, the rest in dump order, foreign keys in
- * parallel (retrying a deadlock between two FKs that lock the same tables). Objects that need
- * something a later stage provides (auth.uid(), auth.users) are deferred, not failed.
+ * Post-data on the target. Index builds run in the load pipeline (pipeline.ts) as soon as their
+ * table is loaded; what is left runs here: everything else in dump order (constraints attached
+ * USING INDEX, triggers, policies, partition index attaches), then foreign keys in parallel
+ * (retrying a deadlock between two FKs that lock the same tables). Objects that need something a
+ * later stage provides (auth.uid(), auth.users) are deferred, not failed.
  */
 import type pg from 'pg';
 import { connect } from '../../db/connect.js';
@@ -25,9 +27,9 @@ export interface PostDataContext {
   leftBehind: string[];
 }
 
-type Item = { entry: { type: string; name: string; schema: string | null; sql: string }; sql: string };
+export type PostDataItem = { entry: { type: string; name: string; schema: string | null; sql: string }; sql: string };
 
-async function runItem(client: pg.Client, item: Item, ctx: PostDataContext, deferred: DeferredObject[]): Promise<void> {
+export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx: PostDataContext, deferred: DeferredObject[]): Promise<void> {
   const refersLeftBehind = ctx.leftBehind.some((s) => item.sql.includes(`REFERENCES "${s}".`));
   if (refersLeftBehind) {
     deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: 'references a table of a schema the copy leaves behind (e.g. auth.users); create it after `offramp auth migrate`', sql: item.sql });
@@ -50,28 +52,28 @@ async function runItem(client: pg.Client, item: Item, ctx: PostDataContext, defe
   }
 }
 
-async function session(ctx: PostDataContext): Promise<pg.Client> {
+export async function postDataSession(ctx: PostDataContext): Promise<pg.Client> {
   const client = await connect(ctx.target, { role: 'target', timeoutSeconds: ctx.timeoutSeconds, applicationName: 'offramp-post-data' });
   await client.query(ctx.preamble);
   return client;
 }
 
-async function parallel(items: Item[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
+async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
   let done = 0;
-  await runPool(items, ctx.jobs, () => session(ctx), async (client, item) => {
-    await runItem(client, item, ctx, deferred);
+  await runPool(items, ctx.jobs, () => postDataSession(ctx), async (client, item) => {
+    await runPostDataItem(client, item, ctx, deferred);
     done++;
     step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
   }, (client) => client.end());
 }
 
+/** The part of post-data that needs every index: sequential entries, then foreign keys. */
 export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[]; counts: Record<string, number> }> {
   const deferred: DeferredObject[] = [];
-  await parallel(plan.indexes, ctx, deferred, step, 'indexes');
-  const client = await session(ctx);
+  const client = await postDataSession(ctx);
   try {
     for (const [i, item] of plan.sequential.entries()) {
-      await runItem(client, item, ctx, deferred);
+      await runPostDataItem(client, item, ctx, deferred);
       step.update(`constraints, triggers, policies ${i + 1}/${plan.sequential.length}`);
     }
   } finally {

@@ -12,8 +12,12 @@ import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import type { DeferredObject } from './apply-schema.js';
 import { readVerifiedArtifact, type Manifest } from './artifact.js';
-import { loadFiles, type CopyFormat, type TableCopyResult } from './copy-data.js';
-import { finishLoad, timedPhase, type Phases } from './finish.js';
+import type pg from 'pg';
+import { DataProgress, loadFileTasks, type CopyFormat, type TableCopyResult } from './copy-data.js';
+import { planPostData } from './apply-schema.js';
+import { runLoadPipeline } from './pipeline.js';
+import { postDataSession } from './post-data.js';
+import { analyzeTasks, finishLoad, indexTasks, timedPhase, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
 import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
@@ -93,15 +97,26 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, replace: options.yes, skipPreData: false })));
 
     const byName = new Map(plan.tables.map((t) => [t.display, t]));
-    const files = manifest.units
-      .map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }))
-      .sort((a, b) => b.bytes - a.bytes);
-    const tables = await timedPhase(phases, 'data', () => inStep(progress, `load data (${options.jobs} jobs)`, (step) =>
-      loadFiles(files, { target, format: manifest.dataFormat, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, step })));
+    const files = manifest.units.map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }));
+    const postPlan = planPostData(schema.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
+    const postContext = { target, preamble: schema.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, resuming: false, leftBehind: plan.excludedSchemas };
+    const deferredInPipeline: DeferredObject[] = [];
+    const tables = await timedPhase(phases, 'data+indexes', () => inStep(progress, `load data, build indexes (${options.jobs} jobs)`, async (step) => {
+      const dataProgress = new DataProgress(files.map((f) => ({ table: f.table.display, bytes: f.bytes })), step);
+      await runLoadPipeline<pg.Client>({
+        jobs: options.jobs,
+        open: () => postDataSession(postContext),
+        close: (c) => c.end(),
+        data: loadFileTasks(files, { format: manifest.dataFormat, progress: dataProgress }),
+        indexes: indexTasks(postPlan, (c: pg.Client) => c, postContext, deferredInPipeline),
+        analyze: options.analyze ? analyzeTasks(plan, (c: pg.Client) => c) : [],
+      });
+      return dataProgress.results();
+    }));
 
     const { deferred, deferredFile } = await finishLoad({
-      target, control, plan, schema, sequences: manifest.sequences, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
-      analyze: options.analyze, resuming: false, workDir: options.workDir, phases, progress,
+      target, control, plan, schema, postPlan, postContext, deferredSoFar: deferredInPipeline, sequences: manifest.sequences,
+      analyze: options.analyze, workDir: options.workDir, phases, progress,
     });
     const seconds = (performance.now() - started) / 1000;
     const sorted = tables.sort((a, b) => a.table.localeCompare(b.table));

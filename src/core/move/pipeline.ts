@@ -1,0 +1,107 @@
+/**
+ * The load pipeline shared by copy and restore. One pool of workers takes, in priority order:
+ * data units (largest first), then the index builds of tables whose data is complete, then
+ * ANALYZE of tables whose indexes are built. So the indexes of small tables are built while the
+ * big ones are still copying, and no core idles at the phase boundaries. (PRIMARY KEY and UNIQUE
+ * constraints are attached, and foreign keys added, afterwards: they need every index.)
+ */
+export type TaskKind = 'data' | 'index' | 'analyze';
+
+export interface PipelineTask<R> {
+  kind: TaskKind;
+  /** The table the task belongs to ("schema"."name"). */
+  table: string;
+  /** Bigger first within a kind. */
+  weight: number;
+  run(resource: R): Promise<void>;
+}
+
+export interface PipelineInput<R> {
+  jobs: number;
+  open(): Promise<R>;
+  close(resource: R): Promise<void>;
+  data: Array<PipelineTask<R>>;
+  indexes: Array<PipelineTask<R>>;
+  analyze: Array<PipelineTask<R>>;
+}
+
+const RANK: Record<TaskKind, number> = { data: 0, index: 1, analyze: 2 };
+
+export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void> {
+  const count = (tasks: Array<PipelineTask<R>>): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const t of tasks) m.set(t.table, (m.get(t.table) ?? 0) + 1);
+    return m;
+  };
+  const dataLeft = count(input.data);
+  const indexLeft = count(input.indexes);
+  const indexesOf = new Map<string, Array<PipelineTask<R>>>();
+  for (const t of input.indexes) indexesOf.set(t.table, [...(indexesOf.get(t.table) ?? []), t]);
+  const analyzeOf = new Map(input.analyze.map((t) => [t.table, t]));
+
+  const ready: Array<PipelineTask<R>> = [...input.data];
+  const release = (table: string, after: 'data' | 'index'): void => {
+    if (after === 'data' && (indexesOf.get(table)?.length ?? 0) > 0) {
+      ready.push(...indexesOf.get(table)!);
+      return;
+    }
+    const analyze = analyzeOf.get(table);
+    if (analyze) ready.push(analyze);
+  };
+  // Tables with nothing to copy (finished before a resume) start at their indexes.
+  for (const table of new Set([...indexesOf.keys(), ...analyzeOf.keys()])) if (!dataLeft.has(table)) release(table, 'data');
+  const total = input.data.length + input.indexes.length + input.analyze.length;
+  let finished = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const changed = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const next = (): PipelineTask<R> | undefined => {
+    ready.sort((a, b) => RANK[a.kind] - RANK[b.kind] || b.weight - a.weight);
+    return ready.shift();
+  };
+
+  const worker = async (): Promise<void> => {
+    let resource: R | undefined;
+    try {
+      resource = await input.open();
+      while (failure === undefined && finished < total) {
+        const task = next();
+        if (!task) {
+          // Nothing ready yet: wait until another worker finishes something.
+          await new Promise<void>((resolve) => {
+            const previous = wake;
+            wake = () => {
+              previous?.();
+              resolve();
+            };
+          });
+          continue;
+        }
+        await task.run(resource);
+        finished++;
+        if (task.kind === 'data') {
+          const left = dataLeft.get(task.table)! - 1;
+          dataLeft.set(task.table, left);
+          if (left === 0) release(task.table, 'data');
+        } else if (task.kind === 'index') {
+          const left = indexLeft.get(task.table)! - 1;
+          indexLeft.set(task.table, left);
+          if (left === 0) release(task.table, 'index');
+        }
+        changed();
+      }
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      changed();
+      if (resource !== undefined) await input.close(resource).catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.jobs, total)) }, worker));
+  if (failure !== undefined) throw failure;
+}
