@@ -9,4 +9,8 @@ SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
        ARRAY(SELECT rolname::text FROM pg_roles ORDER BY rolname) AS roles,
        ARRAY(SELECT nspname::text FROM pg_namespace ORDER BY nspname) AS schemas,
        current_user::text AS current_user,
-       hashtextextended('offramp-probe', 0)::text AS hash_probe;
+       -- every hash function the fast row hash uses (src/core/validate/rowsql.ts): equal on both
+       -- servers, or md5 is used
+       concat_ws(',', hashtextextended('offramp-probe', 0), hashint8extended(-42, 3), hashint4extended(7, 1),
+                 uuid_hash_extended('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 5),
+                 timestamp_hash_extended('2000-01-02 03:04:05.678901', 9)) AS hash_probe;

@@ -10,7 +10,7 @@
  * per-chunk sums are added up here.
  */
 import type { Side } from './side.js';
-import { cmp, digest, ident, relation, rowHashes, rowText, type TableSpec } from './rowsql.js';
+import { cmp, ident, relation, rowDigest, type TableSpec } from './rowsql.js';
 import type { HashAlgorithm } from './types.js';
 
 export interface Agg {
@@ -115,14 +115,13 @@ function segmentWhere(seg: [number, number | null]): string {
 
 /** The query that hashes one block range of a table into per-chunk aggregates. */
 export function chunkQuery(alg: HashAlgorithm, t: TableSpec, plan: ChunkPlan, seg: [number, number | null]): { text: string; values: unknown[] } {
-  const [h0, h1] = rowHashes(alg);
-  const d = digest(alg, rowText(t));
+  const { inner, h: [h0, h1] } = rowDigest(alg, t);
   const where = segmentWhere(seg);
   if (plan.kind === 'multiset') {
     return {
       text: `SELECT (h.h0 & ${plan.buckets - 1}) AS chunk, count(*) AS n, sum(h.h0)::text AS s0, sum(h.h1)::text AS s1
                FROM (SELECT ${h0} AS h0, ${h1} AS h1
-                       FROM (SELECT ${d} AS d FROM ${relation(t)} WHERE ${where} OFFSET 0) r OFFSET 0) h
+                       FROM (SELECT ${inner.join(', ')} FROM ${relation(t)} WHERE ${where} OFFSET 0) r OFFSET 0) h
               GROUP BY 1`,
       values: [],
     };
@@ -130,14 +129,14 @@ export function chunkQuery(alg: HashAlgorithm, t: TableSpec, plan: ChunkPlan, se
   if (plan.bounds.length === 0) {
     return {
       text: `SELECT 0 AS chunk, count(*) AS n, coalesce(sum(${h0}), 0)::text AS s0, coalesce(sum(${h1}), 0)::text AS s1
-               FROM (SELECT ${d} AS d FROM ${relation(t)} WHERE ${where} OFFSET 0) r`,
+               FROM (SELECT ${inner.join(', ')} FROM ${relation(t)} WHERE ${where} OFFSET 0) r`,
       values: [],
     };
   }
   const k = t.key[0]!;
   return {
     text: `SELECT width_bucket(r.b, $1::${k.type}[]) AS chunk, count(*) AS n, sum(${h0})::text AS s0, sum(${h1})::text AS s1
-             FROM (SELECT ${cmp(k)} AS b, ${d} AS d FROM ${relation(t)} WHERE ${where} OFFSET 0) r
+             FROM (SELECT ${cmp(k)} AS b, ${inner.join(', ')} FROM ${relation(t)} WHERE ${where} OFFSET 0) r
             GROUP BY 1`,
     values: [plan.bounds],
   };

@@ -8,7 +8,7 @@
  */
 import type { Side } from './side.js';
 import { aggEqual, type Agg, type ChunkPlan } from './hash.js';
-import { cmp, digest, ident, keyOrder, keysIn, rangeWhere, relation, rowHashes, rowText, type ColumnInfo, type KeyRange, type TableSpec } from './rowsql.js';
+import { cmp, ident, keyOrder, keysIn, rangeWhere, relation, rowDigest, type ColumnInfo, type KeyRange, type TableSpec } from './rowsql.js';
 import type { HashAlgorithm, RowDifference } from './types.js';
 
 const FANOUT = 16;
@@ -65,10 +65,10 @@ async function keysOf(side: Side, t: TableSpec, range: KeyRange, limit: number):
 async function rowHashesOf(ctx: LocaliseContext, side: Side, t: TableSpec, range: KeyRange): Promise<Map<string, { key: string[]; h: string }>> {
   const values: unknown[] = [];
   const where = rangeWhere(t, range, values);
-  const [h0, h1] = rowHashes(ctx.alg);
+  const { inner, h: [h0, h1] } = rowDigest(ctx.alg, t);
   const rows = await side.query<Record<string, string>>(
     `SELECT ${t.key.map((_, i) => `r.k${i}::text AS k${i}`).join(', ')}, (${h0})::text || ':' || (${h1})::text AS h
-       FROM (SELECT ${keyCols(t)}, ${digest(ctx.alg, rowText(t))} AS d FROM ${relation(t)} WHERE ${where}
+       FROM (SELECT ${keyCols(t)}, ${inner.join(', ')} FROM ${relation(t)} WHERE ${where}
               ORDER BY ${keyOrder(t)} OFFSET 0) r`,
     values, `row hashes of ${t.schema}.${t.name}`);
   const out = new Map<string, { key: string[]; h: string }>();
@@ -97,7 +97,7 @@ async function splitPoints(side: Side, t: TableSpec, range: KeyRange, rows: numb
 async function subRangeAggs(ctx: LocaliseContext, side: Side, t: TableSpec, range: KeyRange, points: string[][]): Promise<Map<number, Agg>> {
   const values: unknown[] = [];
   const where = rangeWhere(t, range, values);
-  const [h0, h1] = rowHashes(ctx.alg);
+  const { inner, h: [h0, h1] } = rowDigest(ctx.alg, t);
   const aliased: ColumnInfo[] = t.key.map((c, i) => ({ ...c, name: `k${i}` }));
   const whens = points.map((p, j) => {
     const left = aliased.map((c) => cmp(c, 'r'));
@@ -110,7 +110,7 @@ async function subRangeAggs(ctx: LocaliseContext, side: Side, t: TableSpec, rang
   });
   const rows = await side.query<{ b: number; n: string; s0: string; s1: string }>(
     `SELECT CASE ${whens.join(' ')} ELSE ${points.length} END AS b, count(*) AS n, sum(${h0})::text AS s0, sum(${h1})::text AS s1
-       FROM (SELECT ${keyCols(t)}, ${digest(ctx.alg, rowText(t))} AS d FROM ${relation(t)} WHERE ${where} OFFSET 0) r
+       FROM (SELECT ${keyCols(t)}, ${inner.join(', ')} FROM ${relation(t)} WHERE ${where} OFFSET 0) r
       GROUP BY 1`,
     values, `hash sub-ranges of ${t.schema}.${t.name}`);
   return new Map(rows.map((r) => [Number(r.b), { n: Number(r.n), s0: BigInt(r.s0), s1: BigInt(r.s1) }]));
@@ -236,16 +236,17 @@ async function describeChanges(ctx: LocaliseContext, found: RowDifference[]): Pr
 /** Localise the differing buckets of a table without a key: compare row hashes with their counts. */
 export async function localiseMultiset(ctx: LocaliseContext, plan: Extract<ChunkPlan, { kind: 'multiset' }>, buckets: number[]): Promise<Localised> {
   const chosen = buckets.slice(0, ctx.max);
-  const [h0, h1] = rowHashes(ctx.alg);
-  const read = (side: Side, t: TableSpec) =>
-    side.query<{ h0: string; h1: string; n: string; loc: string }>(
+  const read = (side: Side, t: TableSpec) => {
+    const { inner, h: [h0, h1] } = rowDigest(ctx.alg, t);
+    return side.query<{ h0: string; h1: string; n: string; loc: string }>(
       `SELECT h.h0::text AS h0, h.h1::text AS h1, count(*) AS n,
               min(${t.kind === 'p' ? `h.rel || ' ' || ` : ''}h.ctid::text) AS loc
          FROM (SELECT ${h0} AS h0, ${h1} AS h1, r.ctid, r.rel
-                 FROM (SELECT ctid, tableoid::regclass::text AS rel, ${digest(ctx.alg, rowText(t))} AS d FROM ${relation(t)} OFFSET 0) r OFFSET 0) h
+                 FROM (SELECT ctid, tableoid::regclass::text AS rel, ${inner.join(', ')} FROM ${relation(t)} OFFSET 0) r OFFSET 0) h
         WHERE (h.h0 & ${plan.buckets - 1}) = ANY($1::bigint[])
         GROUP BY h.h0, h.h1`,
       [chosen], `row hashes of ${t.schema}.${t.name}`);
+  };
   const [a, b] = await Promise.all([read(ctx.source, ctx.s), read(ctx.target, ctx.t)]);
   const counts = new Map<string, { s: number; t: number; sLoc?: string; tLoc?: string; h0: string }>();
   for (const r of a) counts.set(`${r.h0}:${r.h1}`, { s: Number(r.n), t: 0, sLoc: r.loc, h0: r.h0 });

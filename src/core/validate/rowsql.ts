@@ -58,23 +58,55 @@ export function rowText(t: TableSpec, alias?: string): string {
 }
 
 /**
- * Per-row digest material `d` (computed once per row in an inner query) and the two 64-bit row
- * hashes taken from it.
+ * How one row is hashed: `inner` are select-list items evaluated once per row in an inner query
+ * (so that two seeds do not compute a value's text twice), `h` the two 64-bit row hashes over them.
+ *
+ * hashtextextended (the fast algorithm): each column is hashed on its own with a seed that depends
+ * on its position, and the column hashes are XORed (NULL is a per-position constant). A column is
+ * hashed from its canonical text (the type's output under the pinned settings: jsonb normalised,
+ * floats shortest-exact with -0/NaN/Infinity, geography as full-precision hex EWKB, …), except the
+ * types whose stored value is already canonical and has a PostgreSQL hash function that reads all
+ * of it: integers, uuid, boolean, text/varchar (their bytes, in collation "C"), timestamps (their
+ * 64-bit microseconds; timestamptz read at the pinned TimeZone=UTC). Record output and its quoting
+ * cost more than the hashes themselves.
+ *
+ * md5 (the portable fallback): md5 of the record text; the two halves of the digest.
  */
-export function digest(alg: HashAlgorithm, text: string): string {
-  return alg === 'md5' ? `md5(${text})` : `${text} COLLATE "C"`;
+export interface RowDigest {
+  inner: string[];
+  h: [string, string];
 }
 
-export function rowHashes(alg: HashAlgorithm, d = 'd'): [string, string] {
-  if (alg === 'md5') {
-    return [`('x' || substr(${d}, 1, 16))::bit(64)::bigint`, `('x' || substr(${d}, 17, 16))::bit(64)::bigint`];
+const NULL_A = 0x6a09e667f3bcc908n;
+const NULL_B = 0xbb67ae8584caa73bn;
+const nullConst = (base: bigint, i: number): string => BigInt.asIntN(64, base + BigInt(i)).toString();
+
+/** Per type: the inner expression for a column and the hash function over it. */
+function fastColumn(c: ColumnInfo): { value: (ref: string) => string; hash: (v: string, seed: number) => string } {
+  const type = c.type.replace(/\(\d+(,\d+)?\)/, '');
+  switch (type) {
+    case 'bigint': return { value: (r) => r, hash: (v, s) => `hashint8extended(${v}, ${s})` };
+    case 'integer':
+    case 'smallint': return { value: (r) => r, hash: (v, s) => `hashint4extended(${v}, ${s})` };
+    case 'boolean': return { value: (r) => `${r}::int`, hash: (v, s) => `hashint4extended(${v}, ${s})` };
+    case 'uuid': return { value: (r) => r, hash: (v, s) => `uuid_hash_extended(${v}, ${s})` };
+    case 'text':
+    case 'character varying': return { value: (r) => r, hash: (v, s) => `hashtextextended(${v} COLLATE "C", ${s})` };
+    case 'timestamp with time zone': return { value: (r) => `${r}::timestamp`, hash: (v, s) => `timestamp_hash_extended(${v}, ${s})` };
+    case 'timestamp without time zone': return { value: (r) => r, hash: (v, s) => `timestamp_hash_extended(${v}, ${s})` };
+    default: return { value: (r) => `${r}::text`, hash: (v, s) => `hashtextextended(${v} COLLATE "C", ${s})` };
   }
-  return [`hashtextextended(${d}, 0)`, `hashtextextended(${d}, 1)`];
 }
 
-/** Key columns as canonical text, aliased k0, k1, … */
-export function keyText(t: TableSpec, alias?: string): string {
-  return t.key.map((c, i) => `${alias ? `${alias}.` : ''}${ident(c.name)}::text AS k${i}`).join(', ');
+export function rowDigest(alg: HashAlgorithm, t: TableSpec, alias?: string): RowDigest {
+  if (alg === 'md5') {
+    return { inner: [`md5(${rowText(t, alias)}) AS d`], h: [`('x' || substr(d, 1, 16))::bit(64)::bigint`, `('x' || substr(d, 17, 16))::bit(64)::bigint`] };
+  }
+  if (t.columns.length === 0) return { inner: ['0 AS v'], h: ['0::bigint', '0::bigint'] };
+  const cols = t.columns.map((c, i) => ({ ...fastColumn(c), ref: alias ? `${alias}.${ident(c.name)}` : ident(c.name), i }));
+  const chain = (seed: number, nulls: bigint): string =>
+    cols.map((c) => `coalesce(${c.hash(`v${c.i}`, 2 * c.i + seed)}, ${nullConst(nulls, c.i)})`).join(' # ');
+  return { inner: cols.map((c) => `${c.value(c.ref)} AS v${c.i}`), h: [chain(0, NULL_A), chain(1, NULL_B)] };
 }
 
 /** A parameter cast to a column's type. */
