@@ -4,7 +4,7 @@ import { runLoadPipeline, type PipelineTask, type TaskKind } from '../../src/cor
 /** Tasks that record when they start and end, with a small delay so workers overlap. */
 function tasks(log: string[], kind: TaskKind, specs: Array<[table: string, weight: number, ms: number]>): Array<PipelineTask<number>> {
   return specs.map(([table, weight, ms], i) => ({
-    kind, table, weight,
+    kind, table, weight, label: `${kind} ${table}#${i}`,
     run: async (worker: number) => {
       log.push(`start ${kind} ${table}#${i} w${worker}`);
       await new Promise((r) => setTimeout(r, ms));
@@ -41,9 +41,9 @@ describe('runLoadPipeline', () => {
 
   it('stops every worker after the first failure and rethrows it', async () => {
     let ran = 0;
-    const failing: PipelineTask<null> = { kind: 'data', table: 't', weight: 9, run: async () => { throw new Error('boom'); } };
+    const failing: PipelineTask<null> = { kind: 'data', table: 't', weight: 9, label: 'fails', run: async () => { throw new Error('boom'); } };
     const others = Array.from({ length: 20 }, (_, i): PipelineTask<null> => ({
-      kind: 'data', table: `u${i}`, weight: 1, run: async () => { ran++; await new Promise((r) => setTimeout(r, 5)); },
+      kind: 'data', table: `u${i}`, weight: 1, label: `u${i}`, run: async () => { ran++; await new Promise((r) => setTimeout(r, 5)); },
     }));
     await expect(runLoadPipeline<null>({ jobs: 2, open: async () => null, close: async () => {}, data: [failing, ...others], indexes: [], analyze: [] })).rejects.toThrow('boom');
     expect(ran).toBeLessThan(20);

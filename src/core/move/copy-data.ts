@@ -170,6 +170,7 @@ export function copyUnitTasks(units: CopyUnit[], options: CopyTaskOptions): Arra
     kind: 'data' as const,
     table: unit.table.qualified,
     weight: unit.bytes,
+    label: `copy ${unit.id}`,
     run: async ({ src, tgt }: CopyWorker) => {
       const key = unit.table.display;
       const whole = !unit.where && unitsPerTable.get(key) === 1;
@@ -238,6 +239,7 @@ export function loadFileTasks(
     kind: 'data' as const,
     table: f.table.qualified,
     weight: f.bytes,
+    label: `load ${f.id}`,
     run: async (tgt: pg.Client) => {
       const started = performance.now();
       const counter = new ByteCounter(options.progress.bytes);

@@ -60,6 +60,8 @@ export interface CopyResult {
   tables: Array<TableCopyResult & { status: 'copied' | 'done-before-resume' }>;
   totals: { tables: number; rows: number; bytes: number; seconds: number; mbPerSecond: number };
   phases: Array<{ name: string; seconds: number }>;
+  /** The ten longest pipeline tasks (copy units, index builds, ANALYZE): where the time went. */
+  slowest: Array<{ task: string; seconds: number }>;
   schema: SchemaSummary;
   deferred: DeferredObject[];
   sequences: number;
@@ -157,6 +159,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
     };
     const deferredInPipeline: DeferredObject[] = [];
+    const slowest: Array<{ task: string; seconds: number }> = [];
     const copied = await timedPhase(phases, 'data+indexes', () => inStep(progress, `copy data, build indexes (${options.jobs} jobs, ${format})`, async (step) => {
       const dataProgress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), step);
       await runLoadPipeline<CopyWorker>({
@@ -166,6 +169,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
         indexes: indexTasks(postPlan, (w: CopyWorker) => w.tgt, postContext, deferredInPipeline),
         analyze: options.analyze ? analyzeTasks(plan, (w: CopyWorker) => w.tgt) : [],
+        onDone: (task, seconds) => slowest.push({ task: task.label, seconds: Math.round(seconds * 100) / 100 }),
       });
       return dataProgress.results();
     }));
@@ -200,6 +204,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       tables,
       totals: { tables: tables.length, rows: tables.reduce((s, t) => s + t.rows, 0), bytes, seconds: Math.round(seconds * 100) / 100, mbPerSecond: Math.round((bytes / 1048576 / Math.max(seconds, 0.001)) * 10) / 10 },
       phases,
+      slowest: slowest.sort((a, b) => b.seconds - a.seconds).slice(0, 10),
       schema: summarizeSchema(schemaOutcome),
       deferred,
       sequences: sequenceRows.length,

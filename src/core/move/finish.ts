@@ -32,6 +32,7 @@ export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, c
     kind: 'index' as const,
     table: entryTable(item.sql) ?? item.entry.name,
     weight: item.weight,
+    label: `index ${item.entry.name.split(' ').pop()}`,
     run: (r: R) => runPostDataItem(client(r), item, ctx, deferred),
   }));
 }
@@ -40,7 +41,7 @@ export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, c
 export function analyzeTasks<R>(plan: MovePlan, client: (r: R) => pg.Client): Array<PipelineTask<R>> {
   return plan.tables
     .filter((t) => t.kind === 'r')
-    .map((t) => ({ kind: 'analyze' as const, table: t.qualified, weight: t.bytes, run: async (r: R) => void (await client(r).query(`ANALYZE ${t.qualified}`)) }));
+    .map((t) => ({ kind: 'analyze' as const, table: t.qualified, weight: t.bytes, label: `analyze ${t.display}`, run: async (r: R) => void (await client(r).query(`ANALYZE ${t.qualified}`)) }));
 }
 
 export interface FinishInput {

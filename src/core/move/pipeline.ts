@@ -13,6 +13,8 @@ export interface PipelineTask<R> {
   table: string;
   /** Bigger first within a kind. */
   weight: number;
+  /** What the task is, for timings ("index posts_pkey", "copy public.posts#1/6"). */
+  label: string;
   run(resource: R): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export interface PipelineInput<R> {
   data: Array<PipelineTask<R>>;
   indexes: Array<PipelineTask<R>>;
   analyze: Array<PipelineTask<R>>;
+  /** Called with each finished task and how long it ran. */
+  onDone?: (task: PipelineTask<R>, seconds: number) => void;
 }
 
 const RANK: Record<TaskKind, number> = { data: 0, index: 1, analyze: 2 };
@@ -82,7 +86,9 @@ export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void>
           });
           continue;
         }
+        const started = performance.now();
         await task.run(resource);
+        input.onDone?.(task, (performance.now() - started) / 1000);
         finished++;
         if (task.kind === 'data') {
           const left = dataLeft.get(task.table)! - 1;

@@ -46,6 +46,8 @@ export interface RestoreResult {
   tables: TableCopyResult[];
   totals: { tables: number; rows: number; bytes: number; seconds: number };
   phases: Phases;
+  /** The ten longest pipeline tasks (copy units, index builds, ANALYZE): where the time went. */
+  slowest: Array<{ task: string; seconds: number }>;
   schema: SchemaSummary;
   deferred: DeferredObject[];
   deferredFile?: string;
@@ -101,6 +103,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     const postPlan = planPostData(schema.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
     const postContext = { target, preamble: schema.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, resuming: false, leftBehind: plan.excludedSchemas };
     const deferredInPipeline: DeferredObject[] = [];
+    const slowest: Array<{ task: string; seconds: number }> = [];
     const tables = await timedPhase(phases, 'data+indexes', () => inStep(progress, `load data, build indexes (${options.jobs} jobs)`, async (step) => {
       const dataProgress = new DataProgress(files.map((f) => ({ table: f.table.display, bytes: f.bytes })), step);
       await runLoadPipeline<pg.Client>({
@@ -110,6 +113,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
         data: loadFileTasks(files, { format: manifest.dataFormat, progress: dataProgress }),
         indexes: indexTasks(postPlan, (c: pg.Client) => c, postContext, deferredInPipeline),
         analyze: options.analyze ? analyzeTasks(plan, (c: pg.Client) => c) : [],
+        onDone: (task, seconds) => slowest.push({ task: task.label, seconds: Math.round(seconds * 100) / 100 }),
       });
       return dataProgress.results();
     }));
@@ -124,7 +128,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       ok: true, from: dir, target: target.masked, dumpedAt: manifest.snapshot.time, source: manifest.source.url, platform: plan.platform,
       dataFormat: manifest.dataFormat, filesVerified: verified, tables: sorted,
       totals: { tables: sorted.length, rows: sorted.reduce((s, t) => s + t.rows, 0), bytes: sorted.reduce((s, t) => s + t.bytes, 0), seconds: Math.round(seconds * 100) / 100 },
-      phases, schema: summarizeSchema(schema), deferred, deferredFile,
+      phases, slowest: slowest.sort((a, b) => b.seconds - a.seconds).slice(0, 10), schema: summarizeSchema(schema), deferred, deferredFile,
     };
   } finally {
     await control.end().catch(() => {});
