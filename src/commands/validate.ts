@@ -47,6 +47,7 @@ export function defineValidate(program: Command, run: Run): void {
     .option('--markdown <file>', 'also write a Markdown validation report to this file')
     .option('--junit <file>', 'also write JUnit XML (one test case per table and per schema check) to this file')
     .option('-j, --jobs <n>', 'sessions per side (default 2)')
+    .addOption(new Option('--platform <kind>', 'what the source is: auto detects Supabase by its schemas and roles').choices(['auto', 'supabase', 'postgres']))
     .addOption(new Option('--hash <algorithm>', 'row hash: auto (fast server hash when both servers agree on it, else md5) or md5').choices(['auto', 'md5']).default('auto'))
     .option('--skip-schema', 'compare data only')
     .addOption(new Option('--chunk-rows <n>', 'rows per content-hash chunk').hideHelp())
@@ -63,6 +64,7 @@ export function defineValidate(program: Command, run: Run): void {
           ...(jobs !== undefined ? { jobs } : {}),
           ...(opts.excludeTable ? { excludeTables: opts.excludeTable } : {}),
           ...(opts.schemas ? { schemas: opts.schemas } : {}),
+          ...(opts.platform ? { platform: opts.platform } : {}),
         });
         if (!config.source || !config.target) {
           throw new UsageError('validate needs both a source and a target', {

@@ -233,10 +233,16 @@ async function describeChanges(ctx: LocaliseContext, found: RowDifference[]): Pr
   }
 }
 
-/** Localise the differing buckets of a table without a key: compare row hashes with their counts. */
+/** Buckets read per scan of a table without a key (each about chunkRows rows): bounds client memory. */
+const BUCKETS_PER_SCAN = 4;
+
+/**
+ * Localise the differing buckets of a table without a key: compare row hashes with their counts.
+ * There is no index to reach a bucket, so each pass scans the table; buckets are taken a few at a
+ * time and the passes stop once maxDifferences rows are found.
+ */
 export async function localiseMultiset(ctx: LocaliseContext, plan: Extract<ChunkPlan, { kind: 'multiset' }>, buckets: number[]): Promise<Localised> {
-  const chosen = buckets.slice(0, ctx.max);
-  const read = (side: Side, t: TableSpec) => {
+  const read = (side: Side, t: TableSpec, chosen: number[]) => {
     const { inner, h: [h0, h1] } = rowDigest(ctx.alg, t);
     return side.query<{ h0: string; h1: string; n: string; loc: string }>(
       `SELECT h.h0::text AS h0, h.h1::text AS h1, count(*) AS n,
@@ -247,31 +253,38 @@ export async function localiseMultiset(ctx: LocaliseContext, plan: Extract<Chunk
         GROUP BY h.h0, h.h1`,
       [chosen], `row hashes of ${t.schema}.${t.name}`);
   };
-  const [a, b] = await Promise.all([read(ctx.source, ctx.s), read(ctx.target, ctx.t)]);
-  const counts = new Map<string, { s: number; t: number; sLoc?: string; tLoc?: string; h0: string }>();
-  for (const r of a) counts.set(`${r.h0}:${r.h1}`, { s: Number(r.n), t: 0, sLoc: r.loc, h0: r.h0 });
-  for (const r of b) {
-    const e = counts.get(`${r.h0}:${r.h1}`) ?? { s: 0, t: 0, h0: r.h0 };
-    e.t = Number(r.n);
-    e.tLoc = r.loc;
-    counts.set(`${r.h0}:${r.h1}`, e);
-  }
   const found: RowDifference[] = [];
-  let truncated = buckets.length > chosen.length;
-  for (const e of [...counts.values()].sort((x, y) => (x.h0 < y.h0 ? -1 : 1))) {
-    if (e.s === e.t) continue;
+  let truncated = false;
+  for (let i = 0; i < buckets.length; i += BUCKETS_PER_SCAN) {
     if (found.length >= ctx.max) {
       truncated = true;
       break;
     }
-    const extra = e.t > e.s;
-    const rowHash = (BigInt(e.h0) & ((1n << 64n) - 1n)).toString(16).padStart(16, '0');
-    found.push({
-      kind: extra ? 'extra' : 'missing',
-      key: null,
-      count: Math.abs(e.t - e.s),
-      locator: { side: extra ? 'target' : 'source', ctid: (extra ? e.tLoc : e.sLoc)!, rowHash },
-    });
+    const chosen = buckets.slice(i, i + BUCKETS_PER_SCAN);
+    const [a, b] = await Promise.all([read(ctx.source, ctx.s, chosen), read(ctx.target, ctx.t, chosen)]);
+    const counts = new Map<string, { s: number; t: number; sLoc?: string; tLoc?: string; h0: string }>();
+    for (const r of a) counts.set(`${r.h0}:${r.h1}`, { s: Number(r.n), t: 0, sLoc: r.loc, h0: r.h0 });
+    for (const r of b) {
+      const e = counts.get(`${r.h0}:${r.h1}`) ?? { s: 0, t: 0, h0: r.h0 };
+      e.t = Number(r.n);
+      e.tLoc = r.loc;
+      counts.set(`${r.h0}:${r.h1}`, e);
+    }
+    for (const e of [...counts.values()].sort((x, y) => (x.h0 < y.h0 ? -1 : 1))) {
+      if (e.s === e.t) continue;
+      if (found.length >= ctx.max) {
+        truncated = true;
+        break;
+      }
+      const extra = e.t > e.s;
+      const rowHash = (BigInt(e.h0) & ((1n << 64n) - 1n)).toString(16).padStart(16, '0');
+      found.push({
+        kind: extra ? 'extra' : 'missing',
+        key: null,
+        count: Math.abs(e.t - e.s),
+        locator: { side: extra ? 'target' : 'source', ctid: (extra ? e.tLoc : e.sLoc)!, rowHash },
+      });
+    }
   }
   if (ctx.showValues) {
     for (const d of found) {
