@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { validate, type HashChoice } from '../../src/core/validate/index.js';
 import { emptySourceDatabase, emptyTargetDatabase, type TestDatabase } from '../bed/databases.js';
-import { cloneDatabase, mutate } from './validate-helpers.js';
+import { cloneDatabase, mutate, sqlRows } from './validate-helpers.js';
 
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -94,5 +94,47 @@ describe.each<HashChoice>(['auto', 'md5'])('value types with hash=%s', (hash) =>
     } finally {
       await copy.drop();
     }
+  });
+});
+
+describe('text and composite keys (byte order on both servers, bisection on row comparisons)', () => {
+  const KEYS = `
+    CREATE TABLE public.words (w text PRIMARY KEY, n int);
+    INSERT INTO public.words SELECT 'w' || md5(i::text) || CASE WHEN i % 7 = 0 THEN ' Ä' WHEN i % 5 = 0 THEN 'a' ELSE 'B' END, i FROM generate_series(1, 600) i;
+    CREATE TABLE public.pairs (a text, b int, v text, PRIMARY KEY (a, b));
+    INSERT INTO public.pairs SELECT chr(65 + i % 3), i, 'v' || i FROM generate_series(1, 600) i;
+    ANALYZE public.words, public.pairs;`;
+  let src: TestDatabase;
+  let tgt: TestDatabase;
+  beforeAll(async () => {
+    [src, tgt] = await Promise.all([emptySourceDatabase(), emptyTargetDatabase()]);
+    await Promise.all([mutate(src.url, KEYS), mutate(tgt.url, KEYS)]);
+    const [w] = await sqlRows<{ w: string }>(tgt.url, `SELECT w FROM public.words WHERE n = 333`);
+    await mutate(tgt.url, `DELETE FROM public.words WHERE n = 333; UPDATE public.words SET n = -1 WHERE n = 444;
+                           UPDATE public.pairs SET v = 'changed' WHERE a = 'B' AND b = 301; DELETE FROM public.pairs WHERE a = 'C' AND b = 599`);
+    deleted = w!.w;
+  });
+  let deleted = '';
+  afterAll(async () => {
+    await tgt?.drop();
+    await src?.drop();
+  });
+
+  it.each<HashChoice>(['auto', 'md5'])('finds each differing key with small chunks (hash=%s)', async (hash) => {
+    const r = await validate({ source: src.url, target: tgt.url, hash, skipSchema: true, chunkRows: 40, rowCompareThreshold: 8 });
+    const words = r.tables.find((t) => t.table === 'public.words')!;
+    const [changed] = await sqlRows<{ w: string }>(src.url, `SELECT w FROM public.words WHERE n = 444`);
+    expect(words.chunks!.total).toBeGreaterThan(4);
+    expect(words.differences).toHaveLength(2);
+    expect(words.differences).toEqual(expect.arrayContaining([
+      { kind: 'missing', key: { w: deleted } },
+      { kind: 'changed', key: { w: changed!.w }, columns: ['n'] },
+    ]));
+    const pairs = r.tables.find((t) => t.table === 'public.pairs')!;
+    expect(pairs.differences).toEqual(expect.arrayContaining([
+      { kind: 'changed', key: { a: 'B', b: '301' }, columns: ['v'] },
+      { kind: 'missing', key: { a: 'C', b: '599' } },
+    ]));
+    expect(pairs.differences).toHaveLength(2);
   });
 });
