@@ -13,7 +13,9 @@ export function defineCopy(program: Command, run: Run): void {
     .option('--resume', 'finish an interrupted copy: finished tables are kept, interrupted ones copied again')
     .option('--clean', 'drop what an earlier offramp copy loaded into the target, then copy')
     .addOption(new Option('--format <format>', 'COPY format (auto: binary when both servers have the same major version)').choices(['auto', 'binary', 'text']).default('auto'))
-    .option('--split-larger-than <size>', 'split tables larger than this into ctid ranges copied in parallel', '64MB')
+    // Measured on 2 cores: one COPY stream already keeps both busy, and a split table loses
+    // TRUNCATE + COPY FREEZE, so splitting only pays on servers with cores to spare.
+    .option('--split-larger-than <size>', 'split tables larger than this into ctid ranges copied in parallel (worth it when the servers have idle cores)', '2GB')
     .option('--no-analyze', 'skip ANALYZE of the copied tables')
     .addHelpText('after', examples(
       'offramp copy --source "$SUPABASE_DB_URL" --target postgresql://app@db.internal:5432/app --jobs 4',

@@ -84,7 +84,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       copied = await timed(stages, 'copy', () => copyDatabase({
         source: sourceUrl, target: targetUrl, jobs: Math.min(4, availableParallelism()), platform: 'auto', schemas: [], excludeSchemas: [],
         excludeTables: [], extensionsSchema: 'extensions', ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
-        yes: false, clean: false, resume: false, format: 'auto', splitBytes: 64 * 1024 * 1024, connectTimeoutSeconds: 10, analyze: true,
+        yes: false, clean: false, resume: false, format: 'auto', splitBytes: 2 * 1024 ** 3, connectTimeoutSeconds: 10, analyze: true,
       }, progress), (r) => ({
         ok: r.ok,
         summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,

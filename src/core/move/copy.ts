@@ -15,7 +15,7 @@ import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
-import { analyzeTasks, finishLoad, indexTasks, timedPhase } from './finish.js';
+import { analyzeTasks, finishLoad, indexTasks, targetSessionSql, timedPhase } from './finish.js';
 import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
@@ -155,7 +155,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const truncateFirst = new Set(previous ? units.map((u) => u.table.display) : []);
     const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
     const postContext = {
-      target, preamble: schemaOutcome.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
+      target, preamble: targetSessionSql(schemaOutcome.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
       resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
     };
     const deferredInPipeline: DeferredObject[] = [];
@@ -164,7 +164,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       const dataProgress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), step);
       await runLoadPipeline<CopyWorker>({
         jobs: options.jobs,
-        open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, schemaOutcome.preamble),
+        open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
         data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
         indexes: indexTasks(postPlan, (w: CopyWorker) => w.tgt, postContext, deferredInPipeline),

@@ -17,7 +17,7 @@ import { DataProgress, loadFileTasks, type CopyFormat, type TableCopyResult } fr
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { postDataSession } from './post-data.js';
-import { analyzeTasks, finishLoad, indexTasks, timedPhase, type Phases } from './finish.js';
+import { analyzeTasks, finishLoad, indexTasks, targetSessionSql, timedPhase, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
 import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
@@ -101,7 +101,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     const byName = new Map(plan.tables.map((t) => [t.display, t]));
     const files = manifest.units.map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }));
     const postPlan = planPostData(schema.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
-    const postContext = { target, preamble: schema.preamble, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, resuming: false, leftBehind: plan.excludedSchemas };
+    const postContext = { target, preamble: targetSessionSql(schema.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, resuming: false, leftBehind: plan.excludedSchemas };
     const deferredInPipeline: DeferredObject[] = [];
     const slowest: Array<{ task: string; seconds: number }> = [];
     const tables = await timedPhase(phases, 'data+indexes', () => inStep(progress, `load data, build indexes (${options.jobs} jobs)`, async (step) => {
