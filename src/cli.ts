@@ -60,11 +60,14 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     const globals = command.optsWithGlobals<GlobalOptions>();
     registerUrlSecrets(globals.source);
     registerUrlSecrets(globals.target);
+    const mode = outputMode(globals);
+    const spinner = mode === 'text' && !globals.quiet && process.stderr.isTTY ? (await import('ora')).default : undefined;
     reporter = new Reporter({
-      mode: outputMode(globals),
+      mode,
       verbose: Boolean(globals.verbose),
       quiet: Boolean(globals.quiet),
       color: useColor(globals),
+      spinner,
     });
     reporter.setCommand(command.parent && command.parent.name() !== 'offramp' ? `${command.parent.name()} ${command.name()}` : command.name());
     const outcome = await runner(makeContext(reporter, globals), options, command);

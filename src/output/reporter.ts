@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type oraFactory from 'ora';
 import { normalizeError, type ErrorInfo } from '../errors.js';
 import { redact, redactDeep } from '../secrets.js';
 import { VERSION } from '../version.js';
@@ -15,6 +15,8 @@ export interface ReporterOptions {
   /** Streams are injectable so tests can capture them. */
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** ora, when stderr is a terminal: loaded by the caller only then (it costs ~50 ms to import). */
+  spinner?: typeof oraFactory;
 }
 
 /** How a command presents its result to a person (text mode); JSON modes serialise the result itself. */
@@ -38,6 +40,7 @@ export class Reporter implements Progress {
   private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly verbose: boolean;
   private readonly quiet: boolean;
+  private readonly spinner?: typeof oraFactory;
   private readonly warnings: string[] = [];
   private command = 'offramp';
   private finished = false;
@@ -49,6 +52,7 @@ export class Reporter implements Progress {
     this.out = options.stdout ?? process.stdout;
     this.err = options.stderr ?? process.stderr;
     this.chalk = new Chalk({ level: options.color ? 1 : 0 });
+    this.spinner = options.spinner;
   }
 
   setCommand(name: string): void {
@@ -85,8 +89,8 @@ export class Reporter implements Progress {
       };
     }
     const c = this.chalk;
-    if (this.err.isTTY) {
-      const spinner: Ora = ora({ text: redact(title), stream: this.err, color: 'cyan', isEnabled: true });
+    if (this.err.isTTY && this.spinner) {
+      const spinner = this.spinner({ text: redact(title), stream: this.err, color: 'cyan', isEnabled: true });
       spinner.start();
       return {
         update: (message, progress) => {

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import { runTool } from '../../db/run-tool.js';
 
 export const CLIENT_TOOL_NAMES = ['pg_dump', 'pg_restore'] as const;
 export type ClientToolName = (typeof CLIENT_TOOL_NAMES)[number];
@@ -69,7 +69,7 @@ function isExecutable(path: string): boolean {
 }
 
 async function probe(name: string, path: string): Promise<ClientTool | undefined> {
-  const run = await execa(path, ['--version'], { reject: false, timeout: 5000, env: { LC_ALL: 'C' } });
+  const run = await runTool(path, ['--version'], { timeoutMs: 5000, env: { ...process.env, LC_ALL: 'C' } });
   if (run.exitCode !== 0) return undefined;
   const parsed = parseToolVersion(String(run.stdout));
   return parsed ? { name, path, ...parsed } : undefined;

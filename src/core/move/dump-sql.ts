@@ -4,7 +4,7 @@
  * ("-- Name: posts; Type: TABLE; Schema: public; Owner: -"); that is what offramp filters on,
  * the same unit pg_restore's TOC lists would give, without a custom-format round trip.
  */
-import { execa } from 'execa';
+import { runTool } from '../../db/run-tool.js';
 import { ExternalToolError } from '../../errors.js';
 import { redact } from '../../secrets.js';
 import { libpqEnv, type ConnectionInfo } from '../../db/url.js';
@@ -46,12 +46,9 @@ export async function runPgDump(options: PgDumpOptions): Promise<string> {
   for (const s of options.includeSchemas) args.push(`--schema=${s}`);
   for (const s of options.excludeSchemas) args.push(`--exclude-schema=${s}`);
   for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
-  const run = await execa(options.pgDump, args, {
-    reject: false,
-    env: { ...libpqEnv(options.source), PGAPPNAME: 'offramp-pg_dump', PGCONNECT_TIMEOUT: '15' },
-    extendEnv: true,
+  const run = await runTool(options.pgDump, args, {
+    env: { ...process.env, ...libpqEnv(options.source), PGAPPNAME: 'offramp-pg_dump', PGCONNECT_TIMEOUT: '15' },
     maxBuffer: 512 * 1024 * 1024,
-    stripFinalNewline: false,
   });
   if (run.exitCode !== 0) {
     const stderr = redact(String(run.stderr).trim());
