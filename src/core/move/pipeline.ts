@@ -64,6 +64,7 @@ export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void>
     w?.();
   };
 
+  // Kind first, then size (measured against "whole table first": data first wins on 2 cores).
   const next = (): PipelineTask<R> | undefined => {
     ready.sort((a, b) => RANK[a.kind] - RANK[b.kind] || b.weight - a.weight);
     return ready.shift();
