@@ -15,6 +15,7 @@ import { inspect } from './inspect/index.js';
 import { renderInspectMarkdown } from './inspect/render.js';
 import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase } from './move/copy.js';
+import { renderValidateMarkdown, validate } from './validate/index.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ export interface DemoResult {
   inspect: Awaited<ReturnType<typeof inspect>>;
   doctor: Awaited<ReturnType<typeof doctor>>;
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
+  validate?: Awaited<ReturnType<typeof validate>>;
   reportFile: string;
 }
 
@@ -50,6 +52,11 @@ async function timed<T>(stages: DemoStage[], name: string, fn: () => Promise<T>,
   const value = await fn();
   stages.push({ name, seconds: Math.round((performance.now() - started) / 100) / 10, ...summarize(value) });
   return value;
+}
+
+/** Embed a stand-alone report as a section: every heading one level deeper. */
+function demoteHeadings(markdown: string): string {
+  return markdown.replace(/^(#{1,5}) /gm, '#$1 ');
 }
 
 export async function runDemo(options: DemoOptions, progress: Progress): Promise<DemoResult> {
@@ -91,6 +98,15 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Prove the copy: counts, content hashes and the schema diff, with what copy deferred as expected.
+    let validated: DemoResult['validate'];
+    if (copied) {
+      validated = await timed(stages, 'validate', () => validate({ source: sourceUrl, target: targetUrl, mode: 'full', jobs: 2 }, progress), (r) => ({
+        ok: r.summary.ok,
+        summary: `${r.summary.tablesOk}/${r.summary.tables} tables equal (${r.summary.rowsTarget} rows), ${r.summary.schemaFailures} schema failures, ${r.summary.schemaExpected} expected differences`,
+      }));
+    }
+
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -102,10 +118,11 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       '| --- | --- | --- | --- |',
       ...stages.map((s) => `| ${s.name} | ${s.ok ? 'yes' : 'no'} | ${s.seconds} | ${s.summary} |`),
       '',
-      renderInspectMarkdown(inventory),
+      demoteHeadings(renderInspectMarkdown(inventory)),
       '',
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
+      ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
 
@@ -119,6 +136,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       inspect: inventory,
       doctor: preflight,
       copy: copied,
+      validate: validated,
       reportFile,
     };
   } finally {
