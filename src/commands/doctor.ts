@@ -8,13 +8,14 @@ export function defineDoctor(program: Command, run: Run): void {
     .command('doctor')
     .description('preflight checks of source and target: PASS / WARN / FAIL with hints (exit 5 when any FAIL)')
     .option('--skip-disk', 'skip the free-disk check (when the target server is remote)')
+    .option('-j, --jobs <n>', 'the --jobs the copy will use (checked against connection limits)', (v) => Number(v))
     .addHelpText('after', examples(
       'offramp doctor --source "$SUPABASE_DB_URL" --target postgresql://app@db.internal:5432/app',
       'offramp doctor --json | jq \'.result.checks[] | select(.status=="fail")\'',
     ))
     .action((options: Record<string, unknown>, command: Command) =>
       run(async (ctx, opts) => {
-        const { config } = ctx.config();
+        const { config } = ctx.config({ jobs: opts.jobs });
         if (!config.source && !config.target) {
           throw new UsageError('doctor needs a source, a target, or both', {
             hint: 'pass --source and --target, or set OFFRAMP_SOURCE_URL / OFFRAMP_TARGET_URL',
@@ -23,7 +24,7 @@ export function defineDoctor(program: Command, run: Run): void {
         const { doctor } = await import('../core/doctor/index.js');
         const { renderDoctorText } = await import('../core/doctor/render.js');
         const report = await doctor(
-          { source: config.source, target: config.target, connectTimeoutSeconds: config.connectTimeoutSeconds, skipDisk: Boolean(opts.skipDisk) },
+          { source: config.source, target: config.target, connectTimeoutSeconds: config.connectTimeoutSeconds, skipDisk: Boolean(opts.skipDisk), jobs: config.jobs },
           ctx.reporter,
         );
         return { ok: report.summary.fail === 0, result: report, render: renderDoctorText, failExitCode: ExitCode.preflightFailed };

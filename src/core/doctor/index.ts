@@ -28,7 +28,7 @@ export interface DoctorOptions {
 }
 
 /** Workers assumed when --jobs is not given: the copy's default. */
-export const DEFAULT_JOBS = Math.max(1, Math.min(4, availableParallelism()));
+export const DEFAULT_JOBS = Math.max(1, availableParallelism());
 
 export interface DoctorSideSummary {
   /** The URL with its password masked. */
