@@ -110,6 +110,19 @@ describe('offramp copy', () => {
     expect(readFileSync(result.deferredFile!, 'utf8')).toMatch(/REFERENCES "auth"\."users"/);
   });
 
+  it('--extensions-schema public relocates the extensions and rewrites the references to them', async () => {
+    const source = await track(fixtureDatabase());
+    const target = await track(emptyTargetDatabase());
+    const result = await copyDatabase(copyOptions(source.url, target.url, { extensionsSchema: 'public' }), silentProgress);
+    expect(result.schema.extensions.find((e) => e.name === 'postgis')).toMatchObject({ schema: 'public', action: 'created' });
+    const [geo] = await sql<{ t: string; d: string }>(target.url,
+      `SELECT atttypid::regtype::text AS t, (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'public.beacons'::regclass AND adnum = 1) AS d
+         FROM pg_attribute WHERE attrelid = 'public.beacons'::regclass AND attname = 'location'`);
+    expect(geo).toEqual({ t: 'geography', d: 'uuid_generate_v4()' });
+    expect(await sql(target.url, `SELECT 1 FROM pg_namespace WHERE nspname = 'extensions'`)).toEqual([]);
+    expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
+  });
+
   it('refuses a non-empty target without --yes and changes nothing; replaces it with --yes', async () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, HARD_TYPES);
