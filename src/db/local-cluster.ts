@@ -115,7 +115,8 @@ export function prepareInstallation(flavour: Flavour): Installation {
   if (flavour === 'system') return system;
   const extras = flavour === 'supabase' ? standInExtensionFiles() : [];
   const key = createHash('sha256')
-    .update([flavour, system.bin, ...extras.map((f) => `${f}:${readFileSync(f, 'utf8')}`)].join('\n'))
+    // The system's extension files are part of the key: installing PostGIS later must not leave a stale flavour.
+    .update([flavour, system.bin, ...readdirSync(join(system.share, 'extension')), ...extras.map((f) => `${f}:${readFileSync(f, 'utf8')}`)].join('\n'))
     .digest('hex')
     .slice(0, 12);
   const root = join(tmpdir(), 'offramp-pg-installs', `pg${system.major}-${flavour}-${key}`);
