@@ -11,7 +11,7 @@ export function defineCopy(program: Command, run: Run): void {
     .description('stream the source into the target (schema, data, indexes, constraints, sequences) from one snapshot; parallel and resumable');
   addMoveFlags(command)
     .option('--resume', 'finish an interrupted copy: finished tables are kept, interrupted ones copied again')
-    .option('--clean', 'drop what an earlier offramp copy loaded into the target, then copy')
+    .option('--clean', 'drop the schemas the last offramp copy into this target loaded (from its journal), then copy')
     .addOption(new Option('--format <format>', 'COPY format (auto: binary when both servers have the same major version)').choices(['auto', 'binary', 'text']).default('auto'))
     // Measured on 2 cores: one COPY stream already keeps both busy, and a split table loses
     // TRUNCATE + COPY FREEZE, so splitting only pays on servers with cores to spare.

@@ -136,6 +136,19 @@ describe('offramp copy', () => {
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
   });
 
+  it('--clean drops only what the earlier copy loaded, and needs an earlier copy', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const target = await track(emptyTargetDatabase());
+    const options = copyOptions(source.url, target.url);
+    await copyDatabase(options, silentProgress);
+    await sql(target.url, `CREATE SCHEMA keep; CREATE TABLE keep.notes (t text); INSERT INTO keep.notes VALUES ('mine'); DELETE FROM app.tickets`);
+    await expect(copyDatabase({ ...options, workDir: mkdtempSync(join(tmpdir(), 'offramp-')), clean: true }, silentProgress)).rejects.toThrow(/--clean found no earlier offramp copy/);
+    await copyDatabase({ ...options, clean: true }, silentProgress);
+    expect(await sql(target.url, 'SELECT t FROM keep.notes')).toEqual([{ t: 'mine' }]);
+    expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
+  });
+
   it('refuses to copy a database onto itself', async () => {
     const source = await track(emptySourceDatabase());
     await expect(copyDatabase(copyOptions(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);

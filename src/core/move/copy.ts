@@ -123,9 +123,23 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () =>
       buildPlan(holder!.client, { ...options, splitBytes: options.splitBytes })));
 
+    // --clean drops what the last offramp copy into this target loaded (its journal says which
+    // schemas), so a rehearsal can be repeated without touching anything else in the database.
+    let dropFirst: string[] = [];
+    if (options.clean) {
+      const earlier = Journal.read(journalPath).find((r) => r.type === 'start');
+      if (!earlier || earlier.type !== 'start') {
+        throw new UsageError(`--clean found no earlier offramp copy into ${target.masked} (no journal at ${journalPath})`, {
+          hint: 'use --yes to replace what the target holds, or point --work-dir at the directory the earlier copy used',
+        });
+      }
+      dropFirst = [...new Set([...earlier.plan.tables.map((t) => t.split('.')[0]!), ...plan.schemas])];
+    } else if (options.yes) {
+      dropFirst = plan.schemas;
+    }
     if (!previous) {
       const existing = await existingUserTables(control);
-      if (existing.length > 0 && !options.yes && !options.clean) refuseNonEmpty(existing, target.database);
+      if (existing.length > 0 && dropFirst.length === 0) refuseNonEmpty(existing, target.database);
       if (existsSync(journalPath)) renameSync(journalPath, `${journalPath}.${Date.now()}.old`);
     }
     journal = Journal.open(journalPath);
@@ -140,7 +154,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       const bundle = await collectSchema(source, holder!.client, snapshot, plan, options.excludeTables);
       return applySchema({
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
-        replace: !previous && (options.yes || options.clean), skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
+        dropFirst: previous ? [] : dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       });
     }));
     if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });

@@ -96,7 +96,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     if (existing.length > 0 && !options.yes) refuseNonEmpty(existing, target.database, false);
 
     const schema = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
-      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, replace: options.yes, skipPreData: false })));
+      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, dropFirst: options.yes ? plan.schemas : [], skipPreData: false })));
 
     const byName = new Map(plan.tables.map((t) => [t.display, t]));
     const files = manifest.units.map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }));

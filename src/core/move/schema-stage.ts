@@ -107,8 +107,8 @@ export interface ApplySchemaInput {
   control: pg.Client;
   extensionsSchema: string;
   ownerMap: Record<string, string>;
-  /** Drop the copied schemas on the target first (confirmed with --yes / --clean). */
-  replace: boolean;
+  /** Schemas to drop on the target first, in the same transaction (--yes, --clean). */
+  dropFirst: string[];
   /** Resume after pre-data committed: only compute the post-data list. */
   skipPreData: boolean;
 }
@@ -179,7 +179,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   await control.query('BEGIN');
   try {
-    if (input.replace) await dropSchemas(control, plan.schemas);
+    if (input.dropFirst.length > 0) await dropSchemas(control, input.dropFirst);
     for (const r of roles.create) await control.query(r.sql);
     outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.extensionsSchema : e.schema));
     await control.query(pre.preamble);
