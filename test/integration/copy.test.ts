@@ -149,6 +149,22 @@ describe('offramp copy', () => {
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
   });
 
+  it('--schema and --exclude-table narrow what moves, and the schema dump agrees with the data (case-sensitive patterns)', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const target = await track(emptyTargetDatabase());
+    const result = await copyDatabase(copyOptions(source.url, target.url, { schemas: ['app'], excludeTables: ['app.tickets', 'app.Sel*'] }), silentProgress);
+    expect(result.schemas).toEqual(['app']);
+    expect(result.tables.map((t) => t.table).sort()).toEqual(['app.events_2024', 'app.events_2025', 'app.posts', 'app.users']);
+    expect(await sql(target.url, `SELECT to_regclass('app.tickets') AS t, to_regclass('app."Select"') AS s`)).toEqual([{ t: null, s: null }]);
+    // the extensions the copied tables use were still created in their schema
+    expect((await sql<{ n: number }>(target.url, `SELECT count(*)::int AS n FROM pg_extension WHERE extname IN ('postgis', 'uuid-ossp') AND extnamespace = 'extensions'::regnamespace`))[0]?.n).toBe(2);
+    const states = await tableStates(source.url, ['app']);
+    delete states['app.tickets'];
+    delete states['app."Select"'];
+    expect(await tableStates(target.url, ['app'])).toEqual(states);
+  });
+
   it('refuses to copy a database onto itself', async () => {
     const source = await track(emptySourceDatabase());
     await expect(copyDatabase(copyOptions(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);

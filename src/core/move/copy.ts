@@ -151,7 +151,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const format: CopyFormat = options.format === 'auto' ? (sameMajor ? 'binary' : 'text') : options.format;
 
     const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', async () => {
-      const bundle = await collectSchema(source, holder!.client, snapshot, plan, options.excludeTables);
+      const bundle = await collectSchema(source, holder!.client, snapshot, plan);
       return applySchema({
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
         dropFirst: previous ? [] : dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),

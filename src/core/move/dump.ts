@@ -72,7 +72,7 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
     const [facts] = await query<{ version: string; num: string; now: string }>(holder.client, `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, now()::text AS now`);
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () => buildPlan(holder!.client, options)));
     const bundle = await timedPhase(phases, 'schema', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
-      collectSchema(source, holder!.client, holder!.id, plan, options.excludeTables)));
+      collectSchema(source, holder!.client, holder!.id, plan)));
     writeFileSync(join(staging, 'pre-data.sql'), bundle.preData);
     writeFileSync(join(staging, 'post-data.sql'), bundle.postData);
     const { preData: _p, postData: _q, ...meta } = bundle;

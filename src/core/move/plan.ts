@@ -50,6 +50,8 @@ export interface MovePlan {
   /** Schemas deliberately left behind (managed by the platform, or excluded by the user). */
   excludedSchemas: string[];
   tables: TablePlan[];
+  /** Tables --exclude-table left out, as "schema"."name" (exact, for pg_dump). */
+  excludedTables: string[];
   units: CopyUnit[];
   partitioned: Set<string>;
   extensions: ExtensionPlan[];
@@ -78,7 +80,7 @@ export async function detectPlatform(client: pg.ClientBase): Promise<Platform> {
   return looksLikeSupabase({ hasAuthUsers: row!.users, hasStorageObjects: row!.objects, platformRoles: row!.roles }) ? 'supabase' : 'postgres';
 }
 
-/** A table name given as schema.name or name (public), matched against a plan table. */
+/** A table name given as schema.name or name (public), matched case-sensitively with * and ? wildcards. */
 function matchesTableFilter(filter: string, t: { schema: string; name: string }): boolean {
   const [schema, name] = filter.includes('.') ? filter.split('.', 2) : ['public', filter];
   const like = (pattern: string, value: string): boolean => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
@@ -120,8 +122,10 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
     schema: string; name: string; kind: 'r' | 'p'; is_partition: boolean; estimated_rows: string; pages: string; bytes: string;
     columns: string[] | null; extension_types: string[] | null;
   }>(client, loadSql('move/tables.sql'), [schemas], 'list tables');
+  const excluded = (r: { schema: string; name: string }): boolean => options.excludeTables.some((f) => matchesTableFilter(f, r));
+  const excludedTables = rows.filter(excluded).map((r) => `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`);
   const tables: TablePlan[] = rows
-    .filter((r) => !options.excludeTables.some((f) => matchesTableFilter(f, r)))
+    .filter((r) => !excluded(r))
     .map((r) => ({
       schema: r.schema,
       name: r.name,
@@ -147,5 +151,5 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
     client, loadSql('move/extensions.sql'), [schemas], 'list extensions',
   );
   const extensions = extRows.map((e) => ({ ...e, platformOnly: isPlatformOnlyExtension(e.name) }));
-  return { platform, serverVersionNum, schemas, excludedSchemas, tables, units, partitioned, extensions };
+  return { platform, serverVersionNum, schemas, excludedSchemas, tables, excludedTables, units, partitioned, extensions };
 }

@@ -60,6 +60,7 @@ function planFromManifest(m: Manifest): MovePlan {
     schemas: m.plan.schemas,
     excludedSchemas: m.plan.excludedSchemas,
     tables: m.plan.tables as TablePlan[],
+    excludedTables: [],
     units: [],
     partitioned: new Set(m.plan.partitioned),
     extensions: m.plan.extensions,

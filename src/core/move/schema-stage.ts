@@ -80,11 +80,12 @@ async function chooseSchemaDumper(serverVersionNum: number): Promise<{ path: str
 }
 
 /** Source side: pg_dump both sections in the snapshot and read what applying them needs. */
-export async function collectSchema(source: ConnectionInfo, client: pg.ClientBase, snapshot: string, plan: MovePlan, excludeTables: string[]): Promise<SchemaBundle> {
+export async function collectSchema(source: ConnectionInfo, client: pg.ClientBase, snapshot: string, plan: MovePlan): Promise<SchemaBundle> {
   const pgDump = await chooseSchemaDumper(plan.serverVersionNum);
   const dumpOptions = {
     pgDump: pgDump.path, source, snapshot, excludeSchemas: [], includeSchemas: plan.schemas,
-    excludeTables: excludeTables.map((t) => (t.includes('.') ? t : `public.${t}`)),
+    // The plan already resolved --exclude-table; pg_dump gets exact quoted names, so both agree.
+    excludeTables: plan.excludedTables,
   };
   const [preData, postData] = await Promise.all([
     runPgDump({ ...dumpOptions, section: 'pre-data' }),
