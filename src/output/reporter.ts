@@ -93,9 +93,8 @@ export class Reporter implements Progress {
       const spinner = this.spinner({ text: redact(title), stream: this.err, color: 'cyan', isEnabled: true });
       spinner.start();
       return {
-        update: (message, progress) => {
-          const pct = progress?.total ? ` ${Math.floor((100 * progress.current) / progress.total)}%` : '';
-          spinner.text = redact(`${title}: ${message}${pct}`);
+        update: (message) => {
+          spinner.text = redact(`${title}: ${message}`);
         },
         succeed: (message) => void spinner.succeed(redact(message ? `${title}: ${message}` : title)),
         warn: (message) => {

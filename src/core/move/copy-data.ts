@@ -44,23 +44,35 @@ class ByteCounter extends Transform {
   }
 }
 
-/** Totals per table and a throttled progress line (bytes, rate, ETA). */
+/**
+ * Totals per table and a throttled progress line: overall bytes, rate and ETA, then each table
+ * in flight with its share done (estimated from its size on the source).
+ */
 export class DataProgress {
   private readonly started = performance.now();
   private readonly totals = new Map<string, TableCopyResult>();
   private readonly remaining = new Map<string, number>();
+  private readonly expected = new Map<string, number>();
+  private readonly moved = new Map<string, number>();
   private copied = 0;
   private unitsDone = 0;
   private lastReport = 0;
 
   constructor(private readonly units: Array<{ table: string; bytes: number }>, private readonly step: StepHandle) {
-    for (const u of units) this.remaining.set(u.table, (this.remaining.get(u.table) ?? 0) + 1);
+    for (const u of units) {
+      this.remaining.set(u.table, (this.remaining.get(u.table) ?? 0) + 1);
+      this.expected.set(u.table, (this.expected.get(u.table) ?? 0) + u.bytes);
+    }
   }
 
-  bytes = (n: number): void => {
-    this.copied += n;
-    this.report();
-  };
+  /** A byte counter for one table's stream. */
+  counter(table: string): (n: number) => void {
+    return (n) => {
+      this.copied += n;
+      this.moved.set(table, (this.moved.get(table) ?? 0) + n);
+      this.report();
+    };
+  }
 
   /** Record a finished unit; returns the table's total when it was the table's last unit. */
   unitDone(table: string, rows: number, bytes: number, seconds: number): TableCopyResult | undefined {
@@ -72,8 +84,14 @@ export class DataProgress {
     this.unitsDone++;
     const left = this.remaining.get(table)! - 1;
     this.remaining.set(table, left);
+    if (left === 0) this.moved.delete(table);
     this.report(true);
     return left === 0 ? t : undefined;
+  }
+
+  /** Every unit finished. */
+  get complete(): boolean {
+    return this.unitsDone === this.units.length;
   }
 
   results(): TableCopyResult[] {
@@ -87,7 +105,10 @@ export class DataProgress {
     const total = this.units.reduce((s, u) => s + u.bytes, 0);
     const rate = this.copied / Math.max((now - this.started) / 1000, 0.001);
     const eta = rate > 0 ? Math.max(0, (total - this.copied) / rate) : 0;
-    this.step.update(`${this.unitsDone}/${this.units.length} units, ${formatBytes(this.copied)} of ~${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${eta.toFixed(0)} s`, {
+    const inFlight = [...this.moved.entries()]
+      .map(([table, n]) => `${table} ${Math.min(99, Math.floor((100 * n) / Math.max(1, this.expected.get(table) ?? 1)))}%`)
+      .join(' · ');
+    this.step.update(`${this.unitsDone}/${this.units.length} units, ${formatBytes(this.copied)} of ~${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${eta.toFixed(0)} s${inFlight ? ` · ${inFlight}` : ''}`, {
       current: this.copied, total: Math.max(total, this.copied), unit: 'bytes',
     });
   }
@@ -179,7 +200,7 @@ export function copyUnitTasks(units: CopyUnit[], options: CopyTaskOptions): Arra
       if (mustTruncate) truncated.add(key);
       const mode = whole ? 'freeze' : mustTruncate ? 'truncate' : 'append';
       const started = performance.now();
-      const counter = new ByteCounter(options.progress.bytes);
+      const counter = new ByteCounter(options.progress.counter(key));
       const rows = await loadInto(tgt, unit.table, options.format, mode, `copy ${unit.id}`, (sink) =>
         pipeline(src.query(copyTo(copyOutSql(unit, options.format))), counter, sink));
       options.journal.append({ type: 'unit-done', unit: unit.id, table: key, rows, bytes: counter.bytes });
@@ -210,7 +231,7 @@ export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: 
   };
   await runPool(units, options.jobs, open, async (src, unit) => {
     const started = performance.now();
-    const counter = new ByteCounter(progress.bytes);
+    const counter = new ByteCounter(progress.counter(unit.table.display));
     const hash = new Sha256Stream();
     const out = src.query(copyTo(copyOutSql(unit, options.format)));
     try {
@@ -242,7 +263,7 @@ export function loadFileTasks(
     label: `load ${f.id}`,
     run: async (tgt: pg.Client) => {
       const started = performance.now();
-      const counter = new ByteCounter(options.progress.bytes);
+      const counter = new ByteCounter(options.progress.counter(f.table.display));
       const mode = filesPerTable.get(f.table.display) === 1 ? 'freeze' : 'append';
       const rows = await loadInto(tgt, f.table, options.format, mode, `restore ${f.id}`, (sink) =>
         pipeline(createReadStream(f.path), createGunzip(), counter, sink), f.rows);

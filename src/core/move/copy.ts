@@ -15,7 +15,7 @@ import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
-import { analyzeTasks, finishLoad, indexTasks, targetSessionSql, timedPhase } from './finish.js';
+import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen } from './finish.js';
 import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
@@ -173,17 +173,21 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
     };
     const deferredInPipeline: DeferredObject[] = [];
-    const slowest: Array<{ task: string; seconds: number }> = [];
+    let slowest: Array<{ task: string; seconds: number }> = [];
     const copied = await timedPhase(phases, 'data+indexes', () => inStep(progress, `copy data, build indexes (${options.jobs} jobs, ${format})`, async (step) => {
       const dataProgress = new DataProgress(units.map((u) => ({ table: u.table.display, bytes: u.bytes })), step);
+      const indexes = indexTasks(postPlan, (w: CopyWorker) => w.tgt, postContext, deferredInPipeline);
+      const analyze = options.analyze ? analyzeTasks(plan, (w: CopyWorker) => w.tgt) : [];
+      const watch = pipelineWatcher(step, dataProgress, indexes.length + analyze.length);
+      slowest = watch.slowest;
       await runLoadPipeline<CopyWorker>({
         jobs: options.jobs,
         open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
         data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
-        indexes: indexTasks(postPlan, (w: CopyWorker) => w.tgt, postContext, deferredInPipeline),
-        analyze: options.analyze ? analyzeTasks(plan, (w: CopyWorker) => w.tgt) : [],
-        onDone: (task, seconds) => slowest.push({ task: task.label, seconds: Math.round(seconds * 100) / 100 }),
+        indexes,
+        analyze,
+        onDone: watch.onDone,
       });
       return dataProgress.results();
     }));
@@ -218,7 +222,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       tables,
       totals: { tables: tables.length, rows: tables.reduce((s, t) => s + t.rows, 0), bytes, seconds: Math.round(seconds * 100) / 100, mbPerSecond: Math.round((bytes / 1048576 / Math.max(seconds, 0.001)) * 10) / 10 },
       phases,
-      slowest: slowest.sort((a, b) => b.seconds - a.seconds).slice(0, 10),
+      slowest: topTen(slowest),
       schema: summarizeSchema(schemaOutcome),
       deferred,
       sequences: sequenceRows.length,

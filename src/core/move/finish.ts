@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { ConnectionInfo } from '../../db/url.js';
-import { inStep, type Progress } from '../../output/progress.js';
+import { inStep, type Progress, type StepHandle } from '../../output/progress.js';
 import { entryTable, type DeferredObject, type PostDataPlan } from './apply-schema.js';
 import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
@@ -51,6 +51,30 @@ export function analyzeTasks<R>(plan: MovePlan, client: (r: R) => pg.Client): Ar
   return plan.tables
     .filter((t) => t.kind === 'r')
     .map((t) => ({ kind: 'analyze' as const, table: t.qualified, weight: t.bytes, label: `analyze ${t.display}`, run: async (r: R) => void (await client(r).query(`ANALYZE ${t.qualified}`)) }));
+}
+
+/**
+ * Pipeline bookkeeping for a step: the ten longest tasks, and once the data is all in, a progress
+ * line for the index builds and ANALYZE still running.
+ */
+export function pipelineWatcher(step: StepHandle, data: { complete: boolean }, afterData: number): {
+  slowest: Array<{ task: string; seconds: number }>;
+  onDone: (task: { kind: string; label: string }, seconds: number) => void;
+} {
+  const slowest: Array<{ task: string; seconds: number }> = [];
+  let done = 0;
+  return {
+    slowest,
+    onDone: (task, seconds) => {
+      slowest.push({ task: task.label, seconds: Math.round(seconds * 100) / 100 });
+      if (task.kind !== 'data') done++;
+      if (data.complete && task.kind !== 'data') step.update(`data loaded · index builds and ANALYZE ${done}/${afterData}`);
+    },
+  };
+}
+
+export function topTen(slowest: Array<{ task: string; seconds: number }>): Array<{ task: string; seconds: number }> {
+  return [...slowest].sort((a, b) => b.seconds - a.seconds).slice(0, 10);
 }
 
 export interface FinishInput {

@@ -17,7 +17,7 @@ import { DataProgress, loadFileTasks, type CopyFormat, type TableCopyResult } fr
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { postDataSession } from './post-data.js';
-import { analyzeTasks, finishLoad, indexTasks, targetSessionSql, timedPhase, type Phases } from './finish.js';
+import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
 import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
@@ -104,17 +104,21 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     const postPlan = planPostData(schema.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
     const postContext = { target, preamble: targetSessionSql(schema.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, resuming: false, leftBehind: plan.excludedSchemas };
     const deferredInPipeline: DeferredObject[] = [];
-    const slowest: Array<{ task: string; seconds: number }> = [];
+    let slowest: Array<{ task: string; seconds: number }> = [];
     const tables = await timedPhase(phases, 'data+indexes', () => inStep(progress, `load data, build indexes (${options.jobs} jobs)`, async (step) => {
       const dataProgress = new DataProgress(files.map((f) => ({ table: f.table.display, bytes: f.bytes })), step);
+      const indexes = indexTasks(postPlan, (c: pg.Client) => c, postContext, deferredInPipeline);
+      const analyze = options.analyze ? analyzeTasks(plan, (c: pg.Client) => c) : [];
+      const watch = pipelineWatcher(step, dataProgress, indexes.length + analyze.length);
+      slowest = watch.slowest;
       await runLoadPipeline<pg.Client>({
         jobs: options.jobs,
         open: () => postDataSession(postContext),
         close: (c) => c.end(),
         data: loadFileTasks(files, { format: manifest.dataFormat, progress: dataProgress }),
-        indexes: indexTasks(postPlan, (c: pg.Client) => c, postContext, deferredInPipeline),
-        analyze: options.analyze ? analyzeTasks(plan, (c: pg.Client) => c) : [],
-        onDone: (task, seconds) => slowest.push({ task: task.label, seconds: Math.round(seconds * 100) / 100 }),
+        indexes,
+        analyze,
+        onDone: watch.onDone,
       });
       return dataProgress.results();
     }));
@@ -129,7 +133,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       ok: true, from: dir, target: target.masked, dumpedAt: manifest.snapshot.time, source: manifest.source.url, platform: plan.platform,
       dataFormat: manifest.dataFormat, filesVerified: verified, tables: sorted,
       totals: { tables: sorted.length, rows: sorted.reduce((s, t) => s + t.rows, 0), bytes: sorted.reduce((s, t) => s + t.bytes, 0), seconds: Math.round(seconds * 100) / 100 },
-      phases, slowest: slowest.sort((a, b) => b.seconds - a.seconds).slice(0, 10), schema: summarizeSchema(schema), deferred, deferredFile,
+      phases, slowest: topTen(slowest), schema: summarizeSchema(schema), deferred, deferredFile,
     };
   } finally {
     await control.end().catch(() => {});
