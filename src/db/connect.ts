@@ -4,6 +4,10 @@ import { ConnectionError, type ConnectionDiagnosis } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import { isLoopbackHost, isSupabaseDirectHost, isSupabasePoolerHost, parseConnectionUrl, type ConnectionInfo } from './url.js';
 
+// name[] (oid 1003) arrives as the string '{a,b}' by default: parse it like text[] (oid 1009), so a
+// catalog query that aggregates names gets an array without remembering to cast to text[].
+pg.types.setTypeParser(1003, pg.types.getTypeParser(1009));
+
 export interface ConnectOptions {
   /** Seconds before a connection attempt counts as a timeout. */
   timeoutSeconds?: number;
