@@ -6,7 +6,8 @@ import { isLoopbackHost, isSupabaseDirectHost, isSupabasePoolerHost, parseConnec
 
 // name[] (oid 1003) arrives as the string '{a,b}' by default: parse it like text[] (oid 1009), so a
 // catalog query that aggregates names gets an array without remembering to cast to text[].
-pg.types.setTypeParser(1003, pg.types.getTypeParser(1009));
+type TypeId = Parameters<typeof pg.types.getTypeParser>[0];
+pg.types.setTypeParser(1003 as TypeId, pg.types.getTypeParser(1009 as TypeId));
 
 export interface ConnectOptions {
   /** Seconds before a connection attempt counts as a timeout. */
