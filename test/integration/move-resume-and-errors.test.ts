@@ -56,6 +56,7 @@ describe('copy --resume', () => {
     expect(killed.signal).toBe('SIGKILL');
     const before = readFileSync(journal, 'utf8');
     expect(before).not.toContain('"finished"');
+    for (const url of [source.url, target.url]) expect(before).not.toContain(decodeURIComponent(new URL(url).password));
 
     const resumed = await runCli([...args, '--resume']);
     expect(resumed.exitCode).toBe(0);
@@ -91,6 +92,12 @@ describe('dump and restore', () => {
     expect(manifest.tables.find((t: { table: string }) => t.table === 'public.posts').rows).toBe(298);
     expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['pre-data.sql', 'post-data.sql', 'schema-meta.json']));
     expect(readFileSync(join(out, 'pre-data.sql'), 'utf8')).toContain('CREATE TABLE "public"."posts"');
+    // No file of the artifact carries the source password (the manifest keeps a masked URL).
+    const password = decodeURIComponent(new URL(source.url).password);
+    for (const file of ['manifest.json', 'schema-meta.json', 'pre-data.sql', 'post-data.sql']) {
+      expect(readFileSync(join(out, file), 'utf8')).not.toContain(password);
+    }
+    expect(manifest.source.url).toContain(':****@');
 
     for (let i = 0; i < 2; i++) {
       const target = await track(emptyTargetDatabase());
