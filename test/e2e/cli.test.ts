@@ -62,7 +62,7 @@ describe('offramp CLI contract', () => {
 
   it('init writes a commented config without secrets and refuses to overwrite it', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'offramp-e2e-'));
-    const first = await runCli(['init'], { cwd, env: { OFFRAMP_SOURCE_URL: 'postgresql://postgres:init-secret-pw@db.x.supabase.co/postgres' } });
+    const first = await runCli(['init'], { cwd, env: { OFFRAMP_SOURCE_URL: 'postgresql://postgres:init-secret-pw@db.x.example.invalid/postgres' } });
     expect(first.exitCode).toBe(0);
     const text = readFileSync(join(cwd, 'offramp.config.yaml'), 'utf8');
     expect(text).toMatch(/^# offramp configuration/);

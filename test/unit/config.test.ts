@@ -58,7 +58,7 @@ describe('loadConfig', () => {
   });
 
   it('registers passwords from URLs so they are masked everywhere afterwards', () => {
-    loadConfig({ cwd: dir(), env: {}, flags: { source: 'postgresql://postgres:s3cr3t-pw!@db.example.com:5432/postgres' } });
+    loadConfig({ cwd: dir(), env: {}, flags: { source: 'postgresql://postgres:s3cr3t-pw!@db.example.invalid:5432/postgres' } });
     expect(redact('connecting with s3cr3t-pw! now')).toBe('connecting with **** now');
   });
 });

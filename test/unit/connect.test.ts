@@ -100,7 +100,8 @@ describe('diagnoseConnectionError', () => {
 
 describe('connect', () => {
   it('refuses the transaction pooler port before opening a socket, with a 5432 hint and no password', async () => {
-    const url = 'postgresql://postgres.abc:pooler-secret-pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres';
+    const host = 'aws-0-eu-central-1.pooler.supabase.com';
+    const url = `postgresql://postgres.abc:pooler-secret-pw@${host}:6543/postgres`;
     const error = await connect(url, { role: 'source' }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     const ce = error as ConnectionError;

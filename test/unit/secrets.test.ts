@@ -3,8 +3,8 @@ import { maskUrl, redact, redactDeep, registerSecret } from '../../src/secrets.j
 
 describe('secrets', () => {
   it('masks the password of postgres URLs, even unregistered ones', () => {
-    expect(redact('failed: postgresql://postgres:hunter2xyz@db.abc.supabase.co:5432/postgres')).toBe(
-      'failed: postgresql://postgres:****@db.abc.supabase.co:5432/postgres',
+    expect(redact('failed: postgresql://postgres:hunter2xyz@db.abc.example.invalid:5432/postgres')).toBe(
+      'failed: postgresql://postgres:****@db.abc.example.invalid:5432/postgres',
     );
     expect(maskUrl('postgres://u:p%40ss@h:6543/db?sslmode=require')).toBe('postgres://u:****@h:6543/db?sslmode=require');
     expect(maskUrl('postgresql://u@h/db')).toBe('postgresql://u@h/db');

@@ -4,7 +4,8 @@ import { UsageError } from '../../src/errors.js';
 
 describe('parseConnectionUrl', () => {
   it('parses a Supabase pooler URL with a percent-encoded password', () => {
-    const info = parseConnectionUrl('postgresql://postgres.abcd:p%40ss%2Fword@aws-0-eu-central-1.pooler.supabase.com:5432/postgres?sslmode=require');
+    const pooler = 'aws-0-eu-central-1.pooler.supabase.com';
+    const info = parseConnectionUrl(`postgresql://postgres.abcd:p%40ss%2Fword@${pooler}:5432/postgres?sslmode=require`);
     expect(info).toMatchObject({ host: 'aws-0-eu-central-1.pooler.supabase.com', port: 5432, user: 'postgres.abcd', password: 'p@ss/word', database: 'postgres', sslmode: 'require' });
     expect(info.masked).not.toContain('p%40ss');
     expect(isSupabasePoolerHost(info.host)).toBe(true);
