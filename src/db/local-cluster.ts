@@ -198,18 +198,33 @@ export async function freePort(): Promise<number> {
 const running = new Set<{ bin: string; dataDir: string; base: string }>();
 let exitHookInstalled = false;
 
-/** Servers left running when the process exits (a crash, ^C) are stopped synchronously. */
+function stopAllNow(): void {
+  for (const c of running) {
+    const args = ['-D', c.dataDir, '-m', 'immediate', 'stop'];
+    if (isRoot()) spawnSync('runuser', ['-u', SERVER_OS_USER, '--', join(c.bin, 'pg_ctl'), ...args]);
+    else spawnSync(join(c.bin, 'pg_ctl'), args);
+    rmSync(c.base, { recursive: true, force: true });
+  }
+  running.clear();
+}
+
+/**
+ * Servers left running when the process ends are stopped synchronously: on a normal exit or a
+ * crash ('exit'), and on ^C / kill (the signal is re-raised afterwards, so the exit status stays
+ * what the signal makes it).
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of running) {
-      const args = ['-D', c.dataDir, '-m', 'immediate', 'stop'];
-      if (isRoot()) spawnSync('runuser', ['-u', SERVER_OS_USER, '--', join(c.bin, 'pg_ctl'), ...args]);
-      else spawnSync(join(c.bin, 'pg_ctl'), args);
-      rmSync(c.base, { recursive: true, force: true });
-    }
-  });
+  process.on('exit', stopAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      stopAllNow();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /** initdb + start a new server; resolves when it accepts connections. */
