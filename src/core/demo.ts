@@ -14,7 +14,7 @@ import { doctor } from './doctor/index.js';
 import { inspect } from './inspect/index.js';
 import { renderInspectMarkdown } from './inspect/render.js';
 import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
-import { copyDatabase } from './move/copy.js';
+import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -88,11 +88,9 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
     // The copy runs only on a clean preflight, as an engineer would.
     let copied: DemoResult['copy'];
     if (preflight.summary.fail === 0) {
-      copied = await timed(stages, 'copy', () => copyDatabase({
-        source: sourceUrl, target: targetUrl, jobs: Math.min(4, availableParallelism()), platform: 'auto', schemas: [], excludeSchemas: [],
-        excludeTables: [], extensionsSchema: 'extensions', ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
-        yes: false, clean: false, resume: false, format: 'auto', splitBytes: 2 * 1024 ** 3, connectTimeoutSeconds: 10, analyze: true,
-      }, progress), (r) => ({
+      copied = await timed(stages, 'copy', () => copyDatabase(copyOptions(sourceUrl, targetUrl, {
+        jobs: Math.min(4, availableParallelism()), workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
+      }), progress), (r) => ({
         ok: r.ok,
         summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,
       }));

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyDatabase, type CopyOptions } from '../../src/core/move/copy.js';
+import { copyDatabase, copyOptions, type CopyOptions } from '../../src/core/move/copy.js';
 import { silentProgress } from '../../src/output/progress.js';
 import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
@@ -19,12 +19,9 @@ afterAll(async () => {
   await Promise.all(made.map((d) => d.drop()));
 });
 
-export function copyOptions(source: string, target: string, extra: Partial<CopyOptions> = {}): CopyOptions {
-  return {
-    source, target, jobs: 2, platform: 'auto', schemas: [], excludeSchemas: [], excludeTables: [], extensionsSchema: 'extensions',
-    ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-copy-')), yes: false, clean: false, resume: false, format: 'auto',
-    splitBytes: 64 * 1024 * 1024, connectTimeoutSeconds: 10, analyze: true, ...extra,
-  };
+/** Defaults plus a fresh work directory, so journals of different tests never meet. */
+function options(source: string, target: string, extra: Partial<CopyOptions> = {}): CopyOptions {
+  return copyOptions(source, target, { workDir: mkdtempSync(join(tmpdir(), 'offramp-copy-')), splitBytes: 64 * 1024 * 1024, ...extra });
 }
 
 /** The auth helpers a self-hosted target gets from the RLS stage; here by hand, so policies can load. */
@@ -40,7 +37,7 @@ describe('offramp copy', () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, HARD_TYPES);
     const target = await track(emptyTargetDatabase());
-    const result = await copyDatabase(copyOptions(source.url, target.url, { splitBytes: 64 * 1024 }), silentProgress);
+    const result = await copyDatabase(options(source.url, target.url, { splitBytes: 64 * 1024 }), silentProgress);
 
     expect(result.platform).toBe('postgres');
     expect(result.format).toBe('binary');
@@ -64,7 +61,7 @@ describe('offramp copy', () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, HARD_TYPES);
     const target = await track(emptyTargetDatabase());
-    const result = await copyDatabase(copyOptions(source.url, target.url, { format: 'text' }), silentProgress);
+    const result = await copyDatabase(options(source.url, target.url, { format: 'text' }), silentProgress);
     expect(result.format).toBe('text');
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
   });
@@ -73,7 +70,7 @@ describe('offramp copy', () => {
     const source = await track(fixtureDatabase());
     const target = await track(emptyTargetDatabase());
     await sql(target.url, AUTH_SHIM);
-    const result = await copyDatabase(copyOptions(source.url, target.url), silentProgress);
+    const result = await copyDatabase(options(source.url, target.url), silentProgress);
 
     expect(result.platform).toBe('supabase');
     expect(result.schemas).toEqual(['public']);
@@ -113,7 +110,7 @@ describe('offramp copy', () => {
   it('--extensions-schema public relocates the extensions and rewrites the references to them', async () => {
     const source = await track(fixtureDatabase());
     const target = await track(emptyTargetDatabase());
-    const result = await copyDatabase(copyOptions(source.url, target.url, { extensionsSchema: 'public' }), silentProgress);
+    const result = await copyDatabase(options(source.url, target.url, { extensionsSchema: 'public' }), silentProgress);
     expect(result.schema.extensions.find((e) => e.name === 'postgis')).toMatchObject({ schema: 'public', action: 'created' });
     const [geo] = await sql<{ t: string; d: string }>(target.url,
       `SELECT atttypid::regtype::text AS t, (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'public.beacons'::regclass AND adnum = 1) AS d
@@ -128,11 +125,11 @@ describe('offramp copy', () => {
     await sql(source.url, HARD_TYPES);
     const target = await track(emptyTargetDatabase());
     await sql(target.url, `CREATE TABLE public.precious (id int); INSERT INTO public.precious VALUES (42)`);
-    await expect(copyDatabase(copyOptions(source.url, target.url), silentProgress)).rejects.toMatchObject({ exitCode: 2, code: 'CONFIRMATION_REQUIRED' });
+    await expect(copyDatabase(options(source.url, target.url), silentProgress)).rejects.toMatchObject({ exitCode: 2, code: 'CONFIRMATION_REQUIRED' });
     expect(await sql(target.url, 'SELECT id FROM public.precious')).toEqual([{ id: 42 }]);
     expect(await sql(target.url, `SELECT 1 FROM pg_namespace WHERE nspname = 'app'`)).toEqual([]);
 
-    await copyDatabase(copyOptions(source.url, target.url, { yes: true }), silentProgress);
+    await copyDatabase(options(source.url, target.url, { yes: true }), silentProgress);
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
   });
 
@@ -140,11 +137,11 @@ describe('offramp copy', () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, HARD_TYPES);
     const target = await track(emptyTargetDatabase());
-    const options = copyOptions(source.url, target.url);
-    await copyDatabase(options, silentProgress);
+    const opts = options(source.url, target.url);
+    await copyDatabase(opts, silentProgress);
     await sql(target.url, `CREATE SCHEMA keep; CREATE TABLE keep.notes (t text); INSERT INTO keep.notes VALUES ('mine'); DELETE FROM app.tickets`);
-    await expect(copyDatabase({ ...options, workDir: mkdtempSync(join(tmpdir(), 'offramp-')), clean: true }, silentProgress)).rejects.toThrow(/--clean found no earlier offramp copy/);
-    await copyDatabase({ ...options, clean: true }, silentProgress);
+    await expect(copyDatabase({ ...opts, workDir: mkdtempSync(join(tmpdir(), 'offramp-')), clean: true }, silentProgress)).rejects.toThrow(/--clean found no earlier offramp copy/);
+    await copyDatabase({ ...opts, clean: true }, silentProgress);
     expect(await sql(target.url, 'SELECT t FROM keep.notes')).toEqual([{ t: 'mine' }]);
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
   });
@@ -153,7 +150,7 @@ describe('offramp copy', () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, HARD_TYPES);
     const target = await track(emptyTargetDatabase());
-    const result = await copyDatabase(copyOptions(source.url, target.url, { schemas: ['app'], excludeTables: ['app.tickets', 'app.Sel*'] }), silentProgress);
+    const result = await copyDatabase(options(source.url, target.url, { schemas: ['app'], excludeTables: ['app.tickets', 'app.Sel*'] }), silentProgress);
     expect(result.schemas).toEqual(['app']);
     expect(result.tables.map((t) => t.table).sort()).toEqual(['app.events_2024', 'app.events_2025', 'app.posts', 'app.users']);
     expect(await sql(target.url, `SELECT to_regclass('app.tickets') AS t, to_regclass('app."Select"') AS s`)).toEqual([{ t: null, s: null }]);
@@ -167,6 +164,6 @@ describe('offramp copy', () => {
 
   it('refuses to copy a database onto itself', async () => {
     const source = await track(emptySourceDatabase());
-    await expect(copyDatabase(copyOptions(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);
+    await expect(copyDatabase(options(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);
   });
 });

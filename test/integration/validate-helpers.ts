@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { copyDatabase } from '../../src/core/move/copy.js';
+import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { withClient } from '../../src/db/connect.js';
 import { silentProgress } from '../../src/output/progress.js';
 
@@ -23,11 +23,7 @@ export async function copyForValidation(sourceUrl: string, targetUrl: string): P
   const supabase = await withClient(sourceUrl, { role: 'admin' }, async (c) =>
     (await c.query<{ ok: boolean }>(`SELECT to_regclass('auth.users') IS NOT NULL AND to_regclass('storage.objects') IS NOT NULL AS ok`)).rows[0]!.ok);
   if (supabase) await withClient(targetUrl, { role: 'admin' }, (c) => c.query(AUTH_HELPERS));
-  await copyDatabase({
-    source: sourceUrl, target: targetUrl, jobs: 2, platform: 'auto', schemas: [], excludeSchemas: [], excludeTables: [],
-    extensionsSchema: 'extensions', ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-validate-')), yes: false, clean: false,
-    resume: false, format: 'auto', splitBytes: 2 * 1024 ** 3, connectTimeoutSeconds: 10, analyze: true,
-  }, silentProgress);
+  await copyDatabase(copyOptions(sourceUrl, targetUrl, { workDir: mkdtempSync(join(tmpdir(), 'offramp-validate-')) }), silentProgress);
 }
 
 /** Run statements on a database as superuser, with triggers off (so a mutation changes only what it says). */

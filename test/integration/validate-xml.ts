@@ -13,7 +13,7 @@ export interface XmlElement {
 const NAME = /^[A-Za-z_][\w.-]*/;
 
 function decode(text: string, at: number): string {
-  return text.replace(/&([^;]*);|&/g, (m, ref: string | undefined) => {
+  return text.replace(/&([^;]*);|&/g, (_match, ref: string | undefined) => {
     if (ref === undefined) throw new Error(`bare & at ${at}`);
     const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
     if (ref in named) return named[ref]!;

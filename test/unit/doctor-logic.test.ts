@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { connectionBudget } from '../../src/core/doctor/checks/connections.js';
 import { compareVersions, extensionPackageHint, planExtensions, type AvailableExtension, type InstalledExtension } from '../../src/core/doctor/checks/extensions.js';
 import type { ServerFacts } from '../../src/core/doctor/context.js';
-import { compareTools, findClientTools, parseToolVersion, type ClientTool } from '../../src/core/doctor/tools.js';
+import { compareTools, findClientTools, parseToolVersion, type ClientTool } from '../../src/db/pg-tools.js';
 
 describe('client tools', () => {
   it('parses the version lines pg_dump prints', () => {

@@ -10,7 +10,7 @@ import { loadSql, query } from '../../db/sql.js';
 import { parseConnectionUrl, type ConnectionInfo } from '../../db/url.js';
 import { ConnectionError, OfframpError, type ConnectionDiagnosis } from '../../errors.js';
 import type { CheckOutcome } from '../../checks/types.js';
-import { findClientTools, type ClientTools } from './tools.js';
+import { findClientTools, type ClientTools } from '../../db/pg-tools.js';
 
 export type SideName = 'source' | 'target';
 

@@ -18,7 +18,11 @@ export interface DeferredObject {
   sql: string;
 }
 
-const DEFERRABLE_SQLSTATES = new Set(['42883', '42P01', '42704', '3F000', '42P17', '0A000']);
+/**
+ * SQLSTATEs meaning "something this object needs is not on the target yet" (undefined function, table,
+ * object or schema, ...): the object is deferred with the reason instead of failing the load.
+ */
+export const DEFERRABLE_SQLSTATES: ReadonlySet<string> = new Set(['42883', '42P01', '42704', '3F000', '42P17', '0A000']);
 
 export interface EntryFailure {
   entry: DumpEntry;

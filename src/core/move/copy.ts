@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
+import { databaseIdentity } from '../../db/identity.js';
 import { exportSnapshot, snapshotAlive, type SnapshotHolder } from '../../db/snapshot.js';
 import { loadSql, query } from '../../db/sql.js';
 import { parseConnectionUrl, type ConnectionInfo } from '../../db/url.js';
@@ -44,6 +45,18 @@ export interface CopyOptions {
   analyze: boolean;
 }
 
+/** What `offramp copy` does unless told otherwise (the command fills these from config and flags). */
+export const COPY_DEFAULTS: Omit<CopyOptions, 'source' | 'target'> = {
+  jobs: 2, platform: 'auto', schemas: [], excludeSchemas: [], excludeTables: [], extensionsSchema: 'extensions', ownerMap: {},
+  workDir: '.offramp', yes: false, clean: false, resume: false, format: 'auto', splitBytes: 2 * 1024 ** 3,
+  connectTimeoutSeconds: 10, analyze: true,
+};
+
+/** Copy options for library callers (demo, tests): the defaults, a source, a target, and changes. */
+export function copyOptions(source: string, target: string, changes: Partial<CopyOptions> = {}): CopyOptions {
+  return { ...COPY_DEFAULTS, source, target, ...changes };
+}
+
 export interface CopyResult {
   ok: boolean;
   /** false when a resumed copy could not keep the original snapshot: run validate. */
@@ -70,11 +83,6 @@ export interface CopyResult {
   warnings: string[];
 }
 
-function sameDatabase(a: ConnectionInfo, b: ConnectionInfo): boolean {
-  const host = (h: string): string => (h === 'localhost' || h === '::1' ? '127.0.0.1' : h);
-  return host(a.host) === host(b.host) && a.port === b.port && a.database === b.database;
-}
-
 export function journalPathFor(workDir: string, target: ConnectionInfo): string {
   const key = createHash('sha256').update(`${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 12);
   return resolve(workDir, `copy-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}-${key}.journal.ndjson`);
@@ -83,9 +91,6 @@ export function journalPathFor(workDir: string, target: ConnectionInfo): string 
 export async function copyDatabase(options: CopyOptions, progress: Progress): Promise<CopyResult> {
   const source = parseConnectionUrl(options.source, 'source URL');
   const target = parseConnectionUrl(options.target, 'target URL');
-  if (sameDatabase(source, target)) {
-    throw new UsageError('the source and the target are the same database', { hint: 'point --target at the self-hosted server' });
-  }
   const started = performance.now();
   const phases: CopyResult['phases'] = [];
   const warnings: string[] = [];
@@ -101,13 +106,15 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
   let holder: SnapshotHolder | undefined;
   let journal: Journal | undefined;
   try {
-    await acquireCopyLock(control, target.masked);
-    const [{ v: targetVersion }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
-
-    // The snapshot: a new one, or on resume the old one if its exporter still holds it.
     let consistent = true;
     const sourceProbe = await connect(source, { role: 'source', timeoutSeconds: options.connectTimeoutSeconds });
     try {
+      // Compared by identity, not URL: another host name or a pooler can reach the same database.
+      if ((await databaseIdentity(sourceProbe)) === (await databaseIdentity(control))) {
+        throw new UsageError('the source and the target are the same database', { hint: 'point --target at the self-hosted server' });
+      }
+      await acquireCopyLock(control, target.masked);
+      // On resume: the old snapshot if its exporter still holds it; otherwise a new one, marked inconsistent.
       if (previous?.snapshot && (await snapshotAlive(sourceProbe, previous.snapshot))) {
         warnings.push('the original snapshot is still held: the resumed copy stays consistent');
       } else if (previous) {
@@ -117,11 +124,12 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     } finally {
       await sourceProbe.end().catch(() => {});
     }
+    const [{ v: targetVersion }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
     holder = await exportSnapshot(source, options.connectTimeoutSeconds);
     const snapshot = holder.id;
 
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () =>
-      buildPlan(holder!.client, { ...options, splitBytes: options.splitBytes })));
+      buildPlan(holder!.client, options)));
 
     // --clean drops what the last offramp copy into this target loaded (its journal says which
     // schemas), so a rehearsal can be repeated without touching anything else in the database.

@@ -67,18 +67,16 @@ export interface JournalState {
   finished: boolean;
   snapshot?: string;
   phasesDone: Set<string>;
-  unitsDone: Set<string>;
   tablesDone: Map<string, number>;
 }
 
 export function journalState(records: StampedRecord[]): JournalState {
-  const state: JournalState = { started: false, finished: false, phasesDone: new Set(), unitsDone: new Set(), tablesDone: new Map() };
+  const state: JournalState = { started: false, finished: false, phasesDone: new Set(), tablesDone: new Map() };
   for (const r of records) {
     if (r.type === 'start') {
       state.started = true;
       state.snapshot = r.snapshot;
     } else if (r.type === 'phase-done') state.phasesDone.add(r.phase);
-    else if (r.type === 'unit-done') state.unitsDone.add(r.unit);
     else if (r.type === 'table-done') state.tablesDone.set(r.table, r.rows);
     else if (r.type === 'finished') state.finished = r.ok;
   }

@@ -10,10 +10,9 @@ import { connect } from '../../db/connect.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { QueryError } from '../../errors.js';
 import type { StepHandle } from '../../output/progress.js';
-import type { DeferredObject, PostDataPlan } from './apply-schema.js';
+import { DEFERRABLE_SQLSTATES, type DeferredObject, type PostDataPlan } from './apply-schema.js';
 import { runPool } from './pool.js';
 
-const DEFERRABLE = new Set(['42883', '42P01', '42704', '3F000']);
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42P16', '42P06']);
 
 export interface PostDataContext {
@@ -43,7 +42,7 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
       const e = error as { code?: string; message: string };
       if (e.code === '40P01' && attempt < 5) continue; // deadlock between two FK builds: try again
       if (e.code && ALREADY_EXISTS.has(e.code) && ctx.resuming) return;
-      if (e.code && DEFERRABLE.has(e.code)) {
+      if (e.code && DEFERRABLE_SQLSTATES.has(e.code)) {
         deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: e.message, sql: item.sql });
         return;
       }
@@ -68,7 +67,7 @@ async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: D
 }
 
 /** The part of post-data that needs every index: sequential entries, then foreign keys. */
-export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[]; counts: Record<string, number> }> {
+export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[] }> {
   const deferred: DeferredObject[] = [];
   const client = await postDataSession(ctx);
   try {
@@ -80,5 +79,5 @@ export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, st
     await client.end().catch(() => {});
   }
   await parallel(plan.foreignKeys, ctx, deferred, step, 'foreign keys');
-  return { deferred, counts: { indexes: plan.indexes.length, other: plan.sequential.length, foreignKeys: plan.foreignKeys.length } };
+  return { deferred };
 }

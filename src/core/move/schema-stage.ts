@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { loadSql, query } from '../../db/sql.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { ExternalToolError, QueryError } from '../../errors.js';
-import { findClientTools } from '../doctor/tools.js';
+import { findClientTools } from '../../db/pg-tools.js';
 import { PLATFORM_EVENT_TRIGGERS } from '../supabase/platform.js';
 import { applyPreData, splitStatements, type DeferredObject } from './apply-schema.js';
 import { parseDump, runPgDump, type DumpEntry } from './dump-sql.js';

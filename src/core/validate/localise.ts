@@ -177,7 +177,7 @@ export async function localiseKeyed(ctx: LocaliseContext, plan: Extract<ChunkPla
 }
 
 /** Per-column md5 of the given keys' rows on one side (NULL and '' hash differently). */
-async function columnHashes(ctx: LocaliseContext, side: Side, t: TableSpec, keys: string[][]): Promise<Map<string, string[]>> {
+async function columnHashes(side: Side, t: TableSpec, keys: string[][]): Promise<Map<string, string[]>> {
   const values: unknown[] = [];
   const where = keysIn(t, keys, values);
   const rows = await side.query<Record<string, string>>(
@@ -205,7 +205,7 @@ async function describeChanges(ctx: LocaliseContext, found: RowDifference[]): Pr
   const changed = found.filter((d) => d.kind === 'changed');
   if (changed.length > 0) {
     const keys = changed.map(keyOf);
-    const [a, b] = await Promise.all([columnHashes(ctx, ctx.source, ctx.s, keys), columnHashes(ctx, ctx.target, ctx.t, keys)]);
+    const [a, b] = await Promise.all([columnHashes(ctx.source, ctx.s, keys), columnHashes(ctx.target, ctx.t, keys)]);
     for (const d of changed) {
       const k = JSON.stringify(keyOf(d));
       const ha = a.get(k) ?? [];

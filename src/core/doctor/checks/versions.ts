@@ -5,7 +5,7 @@
  */
 import type { Check } from '../../../checks/types.js';
 import { majorOf, shortVersion, unavailable, type DoctorContext } from '../context.js';
-import type { ClientToolName } from '../tools.js';
+import type { ClientToolName } from '../../../db/pg-tools.js';
 
 /** `server.versions`: target major ≥ source major. */
 export const serverVersionsCheck: Check<DoctorContext> = {

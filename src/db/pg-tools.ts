@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { runTool } from '../../db/run-tool.js';
+import { runTool } from './run-tool.js';
 
 export const CLIENT_TOOL_NAMES = ['pg_dump', 'pg_restore'] as const;
 export type ClientToolName = (typeof CLIENT_TOOL_NAMES)[number];
