@@ -108,10 +108,8 @@ export function pairTables(source: SideCatalog, target: SideCatalog, platform: P
   const skipped: Selection['skipped'] = [];
   const pairs: TablePair[] = [];
   const mappings = new Map<string, TableMapping>((options.mappings ?? []).map((m) => [m.source, m]));
-  for (const m of mappings.values()) {
-    if (!source.tables.has(m.source)) throw new UsageError(`mapping: no table ${m.source} on the source`);
-    if (!target.tables.has(m.target)) throw new UsageError(`mapping: no table ${m.target} on the target`);
-  }
+  for (const m of mappings.values()) checkMapping(m, source, target);
+  checkSelectionMatches(source, options);
   const leftBehindSchemas = new Map<string, number>();
   for (const [id, t] of source.tables) {
     const mapping = mappings.get(id);
@@ -133,7 +131,58 @@ export function pairTables(source: SideCatalog, target: SideCatalog, platform: P
   for (const [schema, n] of [...leftBehindSchemas].sort()) {
     skipped.push({ object: `schema ${schema} (${n} table${n === 1 ? '' : 's'})`, reason: leftBehindReason(schema) });
   }
+  if (pairs.length === 0) {
+    // A run that compared no table proves nothing: it must not end in "EQUAL".
+    throw new UsageError('nothing to compare: no source table is left after the selection', {
+      hint: skipped.length
+        ? `left out: ${skipped.map((s) => s.object).join(', ')}; name tables of a managed schema with --tables schema.table`
+        : 'the source has no user table; check --source, --tables, --schemas and --exclude-table',
+    });
+  }
   return { pairs, skipped };
+}
+
+function listSome(names: string[]): string {
+  return names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} in all)` : names.join(', ');
+}
+
+/**
+ * Every column a --map names must exist on its side: a mapping whose columns are all misspelt
+ * would otherwise compare zero columns and report two equal (empty) hashes.
+ */
+function checkMapping(m: TableMapping, source: SideCatalog, target: SideCatalog): void {
+  const s = source.tables.get(m.source);
+  const t = target.tables.get(m.target);
+  if (!s) throw new UsageError(`--map ${m.source}=${m.target}: no table ${m.source} on the source`);
+  if (!t) throw new UsageError(`--map ${m.source}=${m.target}: no table ${m.target} on the target`);
+  if (!m.columns) return;
+  const sourceCols = new Set(s.columns.map((c) => c.name));
+  const targetCols = new Set(t.columns.map((c) => c.name));
+  const problems = [
+    ...Object.keys(m.columns).filter((c) => !sourceCols.has(c)).map((c) => `no column "${c}" in ${m.source} on the source`),
+    ...Object.values(m.columns).filter((c) => !targetCols.has(c)).map((c) => `no column "${c}" in ${m.target} on the target`),
+  ];
+  if (problems.length) {
+    throw new UsageError(`--map ${m.source}=${m.target}: ${problems.join('; ')}`, {
+      hint: `columns of ${m.source}: ${listSome([...sourceCols])}; of ${m.target}: ${listSome([...targetCols])}`,
+    });
+  }
+}
+
+/** Each --tables pattern and each --schemas name must match a table of the source. */
+function checkSelectionMatches(source: SideCatalog, options: ValidateOptions): void {
+  const all = [...source.tables.values()];
+  const unmatchedTables = (options.tables ?? []).filter((p) => !all.some((t) => matches([p], t.schema, t.name)));
+  const unmatchedSchemas = (options.schemas ?? []).filter((s) => !all.some((t) => t.schema === s));
+  const problems = [
+    ...unmatchedTables.map((p) => `--tables ${p}`),
+    ...unmatchedSchemas.map((s) => `--schemas ${s}`),
+  ];
+  if (problems.length) {
+    throw new UsageError(`${problems.join(', ')} matched no table on the source`, {
+      hint: `name source tables as schema.table or table (exact, case-sensitive); schemas with tables on the source: ${listSome([...new Set(all.map((t) => t.schema))].sort())}`,
+    });
+  }
 }
 
 function pairOne(id: string, t: CatalogTable, mapping: TableMapping | undefined, target: SideCatalog): TablePair {

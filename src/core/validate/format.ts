@@ -47,6 +47,7 @@ export function hashWord(t: TableReport): string {
 export function tableDifferenceSummary(t: TableReport): string {
   if (t.status === 'missing_on_target') return 'table missing on the target';
   if (t.status === 'ok') return '';
+  if (t.status === 'error') return t.note ?? 'not compared';
   const counts = { missing: 0, extra: 0, changed: 0 };
   for (const d of t.differences) counts[d.kind] += d.count ?? 1;
   const parts = Object.entries(counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`);

@@ -166,6 +166,12 @@ async function validateTable(source: Side, target: Side, p: TablePair, s: Settin
   if (!p.target) {
     return finish({ ...base, status: 'missing_on_target', rows: { source: await countTable(source, p.source), target: null }, note: 'no such table on the target' });
   }
+  if (p.source.columns.length === 0 && p.sourceInfo.columns.length > 0) {
+    // No column of the source table has a partner on the target: two empty hashes would be "equal"
+    // without a single value compared. A zero-column table on both sides still compares its rows.
+    const [a, b] = await Promise.all([countTable(source, p.source), countTable(target, p.target)]);
+    return finish({ ...base, status: 'error', rows: { source: a, target: b }, note: `no column of ${p.id} has a partner in ${p.targetId}: no content compared` });
+  }
   if (s.mode === 'counts') {
     const [a, b] = await Promise.all([countTable(source, p.source), countTable(target, p.target)]);
     return finish({ ...base, status: a === b ? 'ok' : 'differs', rows: { source: a, target: b } });
