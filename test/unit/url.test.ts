@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { isSupabaseDirectHost, isSupabasePoolerHost, libpqEnv, parseConnectionUrl } from '../../src/db/url.js';
 import { UsageError } from '../../src/errors.js';
 
+/** What `fn` throws (undefined when it returns). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('parseConnectionUrl', () => {
   it('parses a Supabase pooler URL with a percent-encoded password', () => {
     const pooler = 'aws-0-eu-central-1.pooler.supabase.com';
@@ -18,12 +28,11 @@ describe('parseConnectionUrl', () => {
 
   it('refuses malformed URLs and unknown sslmodes with a hint, masking the password', () => {
     expect(() => parseConnectionUrl('mysql://root:secretpw@h/db')).toThrow(UsageError);
-    try {
-      parseConnectionUrl('http://root:secretpw@h/db');
-    } catch (e) {
-      expect((e as UsageError).message).not.toContain('secretpw');
-      expect((e as UsageError).hint).toMatch(/postgresql:\/\//);
-    }
+    // Not inside a catch block: if parsing stopped throwing, these assertions must still run and fail.
+    const error = thrown(() => parseConnectionUrl('http://root:secretpw@h/db'));
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).not.toContain('secretpw');
+    expect((error as UsageError).hint).toMatch(/postgresql:\/\//);
     expect(() => parseConnectionUrl('postgresql://h/db?sslmode=sometimes')).toThrow(/sslmode/);
   });
 });
