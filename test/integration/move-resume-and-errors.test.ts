@@ -27,6 +27,21 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Nothing was written to a fresh target database: no schema but public, no relation, type or
+ * function in public, no extension but plpgsql (asked of the server, not of the tool).
+ */
+async function expectUntouched(url: string): Promise<void> {
+  const [state] = await sql<{ schemas: string[]; objects: number; extensions: string[] }>(url,
+    `SELECT (SELECT coalesce(array_agg(nspname ORDER BY nspname), '{}') FROM pg_namespace
+               WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema')) AS schemas,
+            (SELECT count(*)::int FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+              + (SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
+              + (SELECT count(*)::int FROM pg_type WHERE typnamespace = 'public'::regnamespace) AS objects,
+            (SELECT array_agg(extname ORDER BY extname) FROM pg_extension) AS extensions`);
+  expect(state).toEqual({ schemas: [], objects: 0, extensions: ['plpgsql'] });
+}
+
 describe('copy --resume', () => {
   it('finishes a copy killed (kill -9) in the data phase, with nothing lost or duplicated', async () => {
     const source = await track(emptySourceDatabase());
@@ -130,13 +145,19 @@ describe('dump and restore', () => {
     const bad = await runCli(['restore', '--from', corrupt, '--target', target.url]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain(`data/${victim} does not match its sha256`);
-    expect(await sql(target.url, `SELECT 1 FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema')`)).toEqual([]);
+    await expectUntouched(target.url);
 
-    // A truncated file and a missing manifest are refused too.
+    // A truncated file and a broken manifest are refused too: exit 1, the target still untouched.
     writeFileSync(join(corrupt, 'data', victim), bytes.subarray(0, 10));
-    expect((await runCli(['restore', '--from', corrupt, '--target', target.url])).stderr).toMatch(/is 10 bytes, the manifest says/);
+    const truncated = await runCli(['restore', '--from', corrupt, '--target', target.url]);
+    expect(truncated.exitCode).toBe(1);
+    expect(truncated.stderr).toMatch(/is 10 bytes, the manifest says/);
+    await expectUntouched(target.url);
     writeFileSync(join(corrupt, 'manifest.json'), '{"format": "offramp-dump"');
-    expect((await runCli(['restore', '--from', corrupt, '--target', target.url])).stderr).toMatch(/manifest.json is not valid JSON/);
+    const badManifest = await runCli(['restore', '--from', corrupt, '--target', target.url]);
+    expect(badManifest.exitCode).toBe(1);
+    expect(badManifest.stderr).toMatch(/manifest.json is not valid JSON/);
+    await expectUntouched(target.url);
   }, 120_000);
 
   it('refuses to overwrite a dump without --yes and never deletes a directory it did not write', async () => {
@@ -167,6 +188,7 @@ describe('bad input', () => {
     expect(doc.error).toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(/connection refused/) });
     expect(r.stdout + r.stderr).not.toContain('never-shown-pw-7');
     expect(r.stdout + r.stderr).not.toContain(new URL(target.url).password);
+    await expectUntouched(target.url);
   });
 
   it('a target without PostGIS while the source uses it: exit 5 with the package to install, target unchanged', async () => {
@@ -193,5 +215,6 @@ describe('bad input', () => {
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toMatch(/another offramp copy or restore is running/);
     });
+    await expectUntouched(target.url);
   });
 });
