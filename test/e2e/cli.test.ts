@@ -73,6 +73,7 @@ describe('offramp CLI contract', () => {
     expect((await runCli(['init', '--force'], { cwd })).exitCode).toBe(0);
     // The written file is itself a valid config.
     const doctor = await runCli(['doctor', '--json'], { cwd });
+    expect(doctor.exitCode).toBe(2);
     expect(JSON.parse(doctor.stdout).error.message).toMatch(/needs a source, a target, or both/);
   });
 

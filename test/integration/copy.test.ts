@@ -64,6 +64,7 @@ describe('offramp copy', () => {
     const result = await copyDatabase(options(source.url, target.url, { format: 'text' }), silentProgress);
     expect(result.format).toBe('text');
     expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
+    expect(await schemaFingerprint(target.url, ['app'])).toEqual(await schemaFingerprint(source.url, ['app']));
   });
 
   it('copies a Supabase-shaped project: managed schemas left behind, platform extension skipped, auth references deferred', async () => {
@@ -162,8 +163,12 @@ describe('offramp copy', () => {
     expect(await tableStates(target.url, ['app'])).toEqual(states);
   });
 
-  it('refuses to copy a database onto itself', async () => {
+  it('refuses to copy a database onto itself, and leaves it as it was', async () => {
     const source = await track(emptySourceDatabase());
+    await sql(source.url, HARD_TYPES);
+    const [states, schema] = await Promise.all([tableStates(source.url, ['app']), schemaFingerprint(source.url, ['app'])]);
     await expect(copyDatabase(options(source.url, source.url.replace('127.0.0.1', 'localhost')), silentProgress)).rejects.toThrow(/same database/);
+    expect(await tableStates(source.url, ['app'])).toEqual(states);
+    expect(await schemaFingerprint(source.url, ['app'])).toEqual(schema);
   });
 });
