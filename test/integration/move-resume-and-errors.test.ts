@@ -94,6 +94,7 @@ describe('copy --resume', () => {
     const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--resume', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-'))]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/no interrupted copy to resume/);
+    await expectUntouched(target.url);
   });
 });
 
