@@ -94,6 +94,17 @@ describe('validate refuses a selection that matches nothing', () => {
 });
 
 describe('a table pair without one compared column is never equal', () => {
+  it('a table with no columns at all still compares its rows: equal counts ok, different counts differ', async () => {
+    await mutate(source.url, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
+    await mutate(target.url, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
+    const equal = await run({ tables: ['public.no_columns'] });
+    expect(equal.tables[0]).toMatchObject({ table: 'public.no_columns', status: 'ok', columns: [], rows: { source: 3, target: 3 } });
+    await mutate(target.url, 'INSERT INTO public.no_columns SELECT');
+    const differs = await run({ tables: ['public.no_columns'] });
+    expect(differs.tables[0]).toMatchObject({ status: 'differs', rows: { source: 3, target: 4 } });
+    expect(differs.summary.ok).toBe(false);
+  });
+
   it('the target table shares no column name with the source: status error, summary not ok, even with --skip-schema', async () => {
     await mutate(target.url, `ALTER TABLE public."Order" RENAME COLUMN id TO order_id;
       ALTER TABLE public."Order" RENAME COLUMN "user" TO user_id; ALTER TABLE public."Order" RENAME COLUMN "productSku" TO sku;
