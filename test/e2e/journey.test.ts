@@ -97,6 +97,12 @@ describe('offramp demo', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'validate']));
     expect(doc.result.stages.every((s: { ok: boolean }) => s.ok)).toBe(true);
+    // The demo's servers are gone afterwards: its own validate stage (server-computed counts and
+    // hashes on both sides, a code path apart from copy) is the independent check of what copy wrote.
+    expect(doc.result.validate.summary).toMatchObject({ ok: true, tablesDiffering: 0 });
+    expect(doc.result.validate.tables.length).toBeGreaterThan(5);
+    expect(doc.result.validate.tables.find((t: { table: string }) => t.table === 'public.posts'))
+      .toMatchObject({ status: 'ok', rows: { source: 298, target: 298 }, hash: { equal: true } });
     const md = readFileSync(report, 'utf8');
     expect(md).toMatch(/# offramp demo report/);
     expect(md).toMatch(/## Copy \(offramp copy\)/);
