@@ -1,7 +1,8 @@
 /**
  * The fixture at large scales (issue 7, item 16): scale 100 and scale 1000 load (the fault tests
  * need big data) with every scaled table exactly N times its scale-1 count, and no row counter of
- * the seed has an int4 ceiling below the loader's limit of 10000 (it overflowed above scale 68).
+ * the seed has an int4 ceiling below the loader's limit of 10000 (it overflowed above scale 68);
+ * and scale 1, which other tests depend on value for value, is exactly what it was.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'libpg-query';
@@ -10,6 +11,7 @@ import { withClient } from '../../src/db/connect.js';
 import { loadFixture } from '../../src/fixture/load.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { emptySourceDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { tableStates } from './move-helpers.js';
 
 /** Tables the seed does not scale: platform migration history, buckets, vault secrets, PostGIS's own. */
 const UNSCALED = new Set(['auth.schema_migrations', 'extensions.spatial_ref_sys', 'realtime.schema_migrations', 'storage.buckets',
@@ -74,6 +76,67 @@ describe('the fixture above scale 68', () => {
       `SELECT max(post_id) * 104729 AS n FROM public.media`)).rows);
     expect(Number(big!.n)).toBeGreaterThan(2 ** 31);
   }, 1_200_000);
+});
+
+/**
+ * Every table of the scale-1 fixture as the seed made it before the bigint change (rows and md5 of
+ * the rows' text, move-helpers' tableStates): tests depend on these exact values. vault.secrets is
+ * left out: its ciphertext depends on the server's own root key. If the seed is changed on purpose,
+ * regenerate with tableStates on a fixtureDatabase() and say why in the commit.
+ */
+const SCALE_ONE: Record<string, [number, string]> = {
+  "auth.audit_log_entries": [142, 'a3a99833c0c498ecbc8c7ef3012ef2ce'],
+  "auth.flow_state": [1, '7782775aae5bdf1d2828fc87baf42c48'],
+  "auth.identities": [72, '197da5da3e7e888090d2fdeeb76817d6'],
+  "auth.instances": [0, 'empty'],
+  "auth.mfa_amr_claims": [42, '95e51c7f7d07a58cad61ec95b33f3144'],
+  "auth.mfa_challenges": [3, '19fa44f81fc6663ac43e858a4e062e61'],
+  "auth.mfa_factors": [3, 'bad8c2a75aeb0bc415c9acb801ac5e68'],
+  "auth.one_time_tokens": [3, '726258145d31886a30028d4e083cce80'],
+  "auth.refresh_tokens": [78, 'ff66d6d1d38f54728e81986cbb70f951'],
+  "auth.saml_providers": [0, 'empty'],
+  "auth.saml_relay_states": [0, 'empty'],
+  "auth.schema_migrations": [61, 'df82104635f6a9f4f99007aede0e3567'],
+  "auth.sessions": [39, '95ae6b26cbaf8b6f74b31edd541ac2b7'],
+  "auth.sso_domains": [0, 'empty'],
+  "auth.sso_providers": [0, 'empty'],
+  "auth.users": [72, '60ebf81291802e9eaa7ed14c5ccf98d1'],
+  "public.\"Order\"": [20, '25b9c69cbd1b18acf8d8cb7ec9ad0d3d'],
+  "public.activity_log_2025_01": [121, '17bd1bf1e4ab5ca59c9307e5dccb6c13'],
+  "public.activity_log_2025_02": [132, '6aba4cfbb5673d2b1042042cffe28bd4'],
+  "public.activity_log_2025_03": [144, 'b62c78ebef222b819b71ef8fa1ed9bec'],
+  "public.activity_log_default": [3, '157934dd404531b52b70251764a2db7f'],
+  "public.beacons": [40, 'c77fc3f60079e260d4b4d8a419ce4cee'],
+  "public.device_tokens": [53, '9101ebcd5e6302a949dc39406fa588f8'],
+  "public.direct_messages": [150, '964d29126ea4ea4eb53aacca1be5330c'],
+  "public.follows": [216, 'bad5487fe865ede5f50b83e66f99f2e9'],
+  "public.media": [73, '1babfae940b8b7eae9a02612c536dde1'],
+  "public.one_time_prekeys": [355, 'cca0f11852ce619287fe27abbe35746e'],
+  "public.post_views": [624, '19b0501d0b4b10338a8c106e60b6ce86'],
+  "public.posts": [298, 'a9941be3ef699aee0dbc742dfdc8998f'],
+  "public.profiles": [72, '4e429161fac101cc5f108b0a1ebf4c3b'],
+  "public.user_identity_keys": [71, 'c4b898b16c774a6a2610756b9e39f84e'],
+  "realtime.messages_2025_03_01": [3, '4ebff016a5e27ef597f6ba733b76920e'],
+  "realtime.messages_2025_03_02": [2, '314df7a72da789b4f7b2555cb6cdc601'],
+  "realtime.messages_2025_03_03": [1, '4a9bbb6fe4ab312f6da03daa775cf92d'],
+  "realtime.schema_migrations": [63, '8a9a74a8d5f12114f64c09efda3cec2e'],
+  "realtime.subscription": [2, '1f8d39869927994f7fa6906dc8104767'],
+  "storage.buckets": [2, '76784d2dda0073e4428ac8b9330f6a82'],
+  "storage.migrations": [39, '4848a68450f2db936abb79063fb78073'],
+  "storage.objects": [121, '3f9d8a37ebcff1d0ee4c1c0e354aff62'],
+  "storage.s3_multipart_uploads": [1, '6698f5ceb9f1a8caa716b0ff7258517d'],
+  "storage.s3_multipart_uploads_parts": [2, '1193ed7c9d98b7dfdad904248fb1c543'],
+  "supabase_migrations.schema_migrations": [4, 'feda700b1e915696a761eb544f349392'],
+  "supabase_migrations.seed_files": [1, '30e207793ec9f36fa5d2ecdd034c230f'],
+};
+
+describe('scale 1 is byte for byte what it was', () => {
+  it('every table of the scale-1 fixture hashes as before', async () => {
+    const db = await fixtureDatabase();
+    made.push(db);
+    const states = await tableStates(db.url, ['auth', 'storage', 'public', 'realtime', 'supabase_migrations']);
+    expect(Object.fromEntries(Object.entries(states).map(([t, s]) => [t, [s.rows, s.hash]]))).toEqual(SCALE_ONE);
+  });
 });
 
 /** Walk a libpg-query AST, calling `visit` on every node object. */
