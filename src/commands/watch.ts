@@ -9,6 +9,14 @@ function num(flag: string, value: unknown, { min = 0, integer = false } = {}): n
   if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) throw new UsageError(`${flag} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}, not "${String(value)}"`);
   return v;
 }
+/**
+ * A subcommand's options with those its parent `watch` took: commander gives an option that both
+ * declare (--log, --probe, --work-dir, --watch-config) to the parent even when it follows the subcommand.
+ */
+function merged(command: Command): Record<string, unknown> {
+  const own = Object.fromEntries(Object.entries(command.opts()).filter(([, v]) => v !== undefined));
+  return { ...command.parent?.opts(), ...own };
+}
 const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function defineWatch(program: Command, run: Run): void {
@@ -82,7 +90,8 @@ Exit codes: 0 nothing fired before --max-duration · 6 a trigger fired · 4 it f
     .option('--p95 <ms>', 'give the p95 latency by hand')
     .option('--work-dir <dir>', 'where to store it (default .offramp)')
     .action((options: Record<string, unknown>, command: Command) =>
-      run(async (ctx, opts) => {
+      run(async (ctx, _opts, cmd) => {
+        const opts = merged(cmd);
         const { config } = ctx.config(typeof opts.workDir === 'string' ? { workDir: opts.workDir } : {});
         const { recordBaseline, systemClock } = await import('../core/watch/index.js');
         const p95 = num('--p95', opts.p95, { min: 0.001 });
@@ -103,7 +112,8 @@ Exit codes: 0 nothing fired before --max-duration · 6 a trigger fired · 4 it f
     .option('--watch-config <file>', 'the watch config naming the manual triggers (default: security)')
     .option('--work-dir <dir>', 'the work directory the watch uses (default .offramp)')
     .action((name: string, options: Record<string, unknown>, command: Command) =>
-      run(async (ctx, opts) => {
+      run(async (ctx, _opts, cmd) => {
+        const opts = merged(cmd);
         const { config } = ctx.config(typeof opts.workDir === 'string' ? { workDir: opts.workDir } : {});
         const { loadWatchConfig, fireManual, clearManual } = await import('../core/watch/index.js');
         if (opts.clear) {
