@@ -35,13 +35,16 @@ const noInlineSecrets = (where: string) => (value: unknown, ctx: z.RefinementCtx
 
 const nonEmpty = z.string().trim().min(1);
 
-const TsigSchema = z.object({
+const TsigSchema = z.looseObject({
   name: nonEmpty,
   algorithm: z.enum(Object.keys(TSIG_ALGORITHMS) as [TsigAlgorithm, ...TsigAlgorithm[]]).optional(),
   secretEnv: nonEmpty.optional(),
   secretFile: nonEmpty.optional(),
 }).superRefine((v, ctx) => {
   noInlineSecrets('tsig')(v, ctx);
+  for (const k of Object.keys(v)) {
+    if (!['name', 'algorithm', 'secretEnv', 'secretFile', ...INLINE_SECRET_KEYS].includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `unknown tsig setting "${k}" (allowed: name, algorithm, secretEnv, secretFile)` });
+  }
   if (!v.secretEnv === !v.secretFile) ctx.addIssue({ code: 'custom', message: 'tsig needs exactly one of secretEnv (an environment variable name) or secretFile' });
 });
 
