@@ -4,6 +4,7 @@
  * refused with clear errors and change nothing, and secrets never appear in error messages.
  */
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,3 +140,71 @@ describe('rfc2136 with TSIG against BIND 9', () => {
     expect(['timeout', 'unreachable']).toContain(error.reason);
   });
 });
+
+describe('answers on the way back are checked', () => {
+  test('an answer altered between BIND and offramp fails TSIG verification (tsig-badsig), not trusted', async () => {
+    // A UDP relay that flips the last byte of the A record's address in BIND's answer (before the TSIG record).
+    const relay = createSocket('udp4');
+    await new Promise<void>((r) => relay.bind(0, '127.0.0.1', () => r()));
+    const clients = new Map<number, { port: number; address: string }>();
+    relay.on('message', (msg, from) => {
+      if (from.port === bind.port) {
+        const client = clients.get(msg.readUInt16BE(0));
+        const altered = Buffer.from(msg);
+        const at = altered.indexOf(Buffer.from([192, 0, 2, 10]));
+        if (at > 0) altered[at + 3] = 11;
+        if (client) relay.send(altered, client.port, client.address);
+      } else {
+        clients.set(msg.readUInt16BE(0), { port: from.port, address: from.address });
+        relay.send(msg, bind.port, '127.0.0.1');
+      }
+    });
+    try {
+      const via = makeProvider(config({ server: `127.0.0.1:${relay.address().port}` }), io({ TEST_TSIG_SECRET: bind.tsigSecret }));
+      const e = await caught(via.get(API, 'A'));
+      expect(e.reason).toBe('tsig-badsig');
+      expect(e.message).toMatch(/does not verify/);
+      // Straight to BIND, the same query verifies and reads the true value.
+      expect((await makeProvider(config(), io({ TEST_TSIG_SECRET: bind.tsigSecret })).get(API, 'A'))?.values).toEqual(['192.0.2.10']);
+    } finally {
+      relay.close();
+    }
+  });
+});
+
+describe('manual provider, verified against BIND', () => {
+  test('prints the change, waits for the person, then verifies by resolving; declined or not visible are clear errors', async () => {
+    const rfc = makeProvider(config(), io({ TEST_TSIG_SECRET: bind.tsigSecret }));
+    const said: string[] = [];
+    const asked: string[] = [];
+    let answers: boolean[] = [];
+    const manual = makeProvider({ type: 'manual', resolver: bind.server }, {
+      env: {},
+      log: (m) => void said.push(m),
+      confirm: async (question) => {
+        asked.push(question);
+        // The "person" makes the change at the provider before saying yes the first time.
+        if (asked.length === 1) await rfc.set({ name: `manual.${ZONE}`, type: 'A', ttl: 120, values: ['203.0.113.50'] });
+        return answers.shift() ?? false;
+      },
+    });
+    answers = [true];
+    await manual.set({ name: `manual.${ZONE}`, type: 'A', ttl: 120, values: ['203.0.113.50'] });
+    expect(said[0]).toMatch(/manual DNS change needed: set manual\.cutover\.test A \(TTL 120\) to 203\.0\.113\.50/);
+    expect(asked[0]).toMatch(/Have you set manual\.cutover\.test A to 203\.0\.113\.50/);
+    expect(dig(`manual.${ZONE}`, 'A')).toEqual(['120 203.0.113.50']);
+    expect(await manual.get(`manual.${ZONE}`, 'A')).toEqual({ name: `manual.${ZONE}`, type: 'A', ttl: 120, values: ['203.0.113.50'] });
+
+    // Says yes, but the change is not there: asked to look again, then refused.
+    answers = [true, false];
+    const notThere = await caught(manual.set({ name: `manual.${ZONE}`, type: 'A', ttl: 120, values: ['203.0.113.51'] }));
+    expect(notThere.reason).toBe('not-verified');
+    expect(said.join('\n')).toMatch(/still answers manual\.cutover\.test A: 203\.0\.113\.50/);
+
+    answers = [false];
+    const declined = await caught(manual.delete(`manual.${ZONE}`, 'A'));
+    expect(declined.reason).toBe('not-confirmed');
+    expect(dig(`manual.${ZONE}`, 'A')).toEqual(['120 203.0.113.50']);
+  });
+});
+
