@@ -79,6 +79,9 @@ describe('rfc2136 with TSIG against BIND 9', () => {
       expect(await provider.get(`txt.${ZONE}`, 'TXT')).toEqual({ name: `txt.${ZONE}`, type: 'TXT', ttl: 60, values: [long] });
       // A through the CNAME: the resolver follows the chain, TTL is the smallest on the way.
       expect(await resolveRecord(`alias.${ZONE}`, 'AAAA', sha512.server, 2000)).toMatchObject({ ttl: 60, rcode: 'NOERROR' });
+      // The provider's record set is what is at the name itself: a CNAME there is not an AAAA set.
+      expect(await provider.get(`alias.${ZONE}`, 'AAAA')).toBeNull();
+      expect(await provider.get(`alias.${ZONE}`, 'CNAME')).toEqual({ name: `alias.${ZONE}`, type: 'CNAME', ttl: 60, values: [`www.${ZONE}`] });
 
       await provider.delete(`www.${ZONE}`, 'AAAA');
       expect(digAt(`www.${ZONE}`, 'AAAA')).toEqual([]);

@@ -3,13 +3,15 @@
  * follower through rotation and truncation, manual triggers through the work directory, and the
  * hand-over to the rollback when a trigger fires.
  */
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { loadWatchConfig } from '../../src/core/watch/config.js';
 import { LogFollower, formatCombinedLine } from '../../src/core/watch/nginx-log.js';
 import { runWatch, type Clock } from '../../src/core/watch/run.js';
+import { recordBaseline } from '../../src/core/watch/baseline.js';
 import { clearManual, fireManual, readManualSignals, saveBaseline } from '../../src/core/watch/signals.js';
 import type { RollbackRunOptions } from '../../src/core/watch/rollback-bridge.js';
 import { UsageError } from '../../src/errors.js';
@@ -106,6 +108,48 @@ describe('runWatch', () => {
     // Before the runbook branch is merged the module is missing; after, rollbackRun runs (and may fail for want of a journal).
     expect(result.rollback).toBeDefined();
     expect(progress.lines.join('\n')).toMatch(result.rollback!.started ? /starting the rollback/ : /THE ROLLBACK DID NOT START: this offramp build has no rollback engine/);
+  });
+});
+
+describe('HTTP probe', () => {
+  let server: Server;
+  let status = 200;
+  let url = '';
+  beforeEach(async () => {
+    server = createServer((_req, res) => { res.writeHead(status); res.end('ok'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const a = server.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/health`;
+  });
+  afterEach(async () => { await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }); });
+
+  test('a health endpoint answering 503 fires the error-rate trigger once held; a refused connection counts as an error too', async () => {
+    status = 503;
+    const config = loadWatchConfig(undefined, { interval: 10, errorRate: { window: 60, for: 120, minRequests: 3 } });
+    const result = await runWatch({ config, workDir: dir, probeUrl: url, maxDurationSeconds: 900 }, recordingProgress(), { clock: fakeClock(() => {}) });
+    expect(result.fired?.name).toBe('error-rate');
+    // 3 probes fill the minimum at 20 s; 120 s of hold after that.
+    expect(Date.parse(result.firedAt!) - T0).toBe(140_000);
+
+    const closed = url.replace(/:\d+\//, ':9/');
+    const refused = await runWatch({ config, workDir: dir, probeUrl: closed, probeTimeoutMs: 2_000, maxDurationSeconds: 900 }, recordingProgress(), { clock: fakeClock(() => {}) });
+    expect(refused.fired?.name).toBe('error-rate');
+  });
+
+  test('a healthy endpoint does not fire; watch baseline --probe records percentiles in the work dir', async () => {
+    status = 200;
+    const config = loadWatchConfig(undefined, { interval: 10, errorRate: { window: 60, for: 120, minRequests: 3 } });
+    const result = await runWatch({ config, workDir: dir, probeUrl: url, maxDurationSeconds: 300 }, recordingProgress(), { clock: fakeClock(() => {}) });
+    expect(result.fired).toBeNull();
+    expect(result.states.find((s) => s.name === 'error-rate')?.value).toBe('0.0 % of 6 requests');
+
+    const { baseline, path } = await recordBaseline({ workDir: dir, probeUrl: url, samples: 5 }, fakeClock(() => {}));
+    expect(existsSync(path)).toBe(true);
+    expect(baseline.samples).toBe(5);
+    expect(Object.keys(baseline.percentiles)).toEqual(['p50', 'p90', 'p95', 'p99']);
+    expect(baseline.percentiles.p95).toBeGreaterThan(0);
+    status = 500;
+    await expect(recordBaseline({ workDir: dir, probeUrl: url, samples: 3 }, fakeClock(() => {}))).rejects.toThrow(UsageError);
   });
 });
 

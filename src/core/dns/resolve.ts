@@ -20,9 +20,10 @@ function textOf(data: unknown): string {
 
 /**
  * The values of `type` the answer section holds for `name`, following a CNAME chain for A, AAAA
- * and TXT; ttl is the smallest TTL along the way (what a cache would keep it for).
+ * and TXT (unless `follow` is false: a provider's own record set is what is at the name itself);
+ * ttl is the smallest TTL along the way (what a cache would keep it for).
  */
-export function valuesOfAnswer(packet: dnsPacket.DecodedPacket, name: string, type: DnsRecordType): { values: string[]; ttl: number | null } {
+export function valuesOfAnswer(packet: dnsPacket.DecodedPacket, name: string, type: DnsRecordType, follow = true): { values: string[]; ttl: number | null } {
   const answers = (packet.answers ?? []) as Array<{ name: string; type: string; ttl?: number; data: unknown }>;
   let owner = normalizeName(name);
   let ttl: number | null = null;
@@ -34,7 +35,7 @@ export function valuesOfAnswer(packet: dnsPacket.DecodedPacket, name: string, ty
       return { values: direct.map((a) => (type === 'CNAME' ? normalizeName(textOf(a.data)) : textOf(a.data))), ttl };
     }
     const alias = answers.find((a) => normalizeName(a.name) === owner && a.type === 'CNAME');
-    if (!alias || seen.has(owner)) return { values: [], ttl: null };
+    if (!follow || !alias || seen.has(owner)) return { values: [], ttl: null };
     seen.add(owner);
     ttl = ttl === null ? (alias.ttl ?? 0) : Math.min(ttl, alias.ttl ?? 0);
     owner = normalizeName(textOf(alias.data));

@@ -88,7 +88,7 @@ export class Rfc2136Provider implements DnsProvider {
         hint: `point the provider at the primary server of "${this.zone}"`,
       });
     }
-    const found = valuesOfAnswer(packet, n, type);
+    const found = valuesOfAnswer(packet, n, type, false);
     return found.values.length === 0 ? null : { name: n, type, ttl: found.ttl ?? 0, values: found.values };
   }
 

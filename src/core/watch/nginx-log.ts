@@ -4,6 +4,7 @@
  * to its end first) and truncation (copytruncate: start again at the top).
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 /** One request as watch needs it. */
 export interface RequestEvent {
@@ -58,6 +59,8 @@ export class LogFollower {
   private ino = -1;
   private offset = 0;
   private partial = '';
+  /** Keeps a UTF-8 character cut by a read boundary for the next read. */
+  private decoder = new StringDecoder('utf8');
 
   /** fromStart: read what the file already holds; otherwise start at its current end. */
   constructor(readonly path: string, private readonly fromStart = false) {}
@@ -71,6 +74,7 @@ export class LogFollower {
       await this.handle.close();
       this.handle = null;
       this.partial = '';
+      this.decoder = new StringDecoder('utf8');
     }
     if (!current) return lines;
     if (!this.handle) {
@@ -83,6 +87,7 @@ export class LogFollower {
       // Truncated in place (copytruncate): what is there now is new.
       this.offset = 0;
       this.partial = '';
+      this.decoder = new StringDecoder('utf8');
     }
     lines.push(...(await this.drain()));
     return lines;
@@ -95,7 +100,7 @@ export class LogFollower {
       const { bytesRead } = await this.handle!.read(buf, 0, CHUNK, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;
-      const text = this.partial + buf.subarray(0, bytesRead).toString('utf8');
+      const text = this.partial + this.decoder.write(buf.subarray(0, bytesRead));
       const parts = text.split('\n');
       this.partial = parts.pop() ?? '';
       lines.push(...parts.filter((l) => l.trim() !== ''));
