@@ -137,6 +137,23 @@ describe('rfc2136 with TSIG against BIND 9', () => {
     expect(dig(API, 'A')).not.toContain('60 203.0.113.7');
   });
 
+  test('resolveRecord: rcodes as the server gives them, and an answer too big for UDP fetched again over TCP', async () => {
+    // recursion is off: a name in a zone BIND does not serve is REFUSED, not resolved.
+    expect(await resolveRecord('www.example.org', 'A', bind.server, 2000)).toEqual({ values: [], ttl: null, rcode: 'REFUSED' });
+    expect(await resolveRecord(`nothing.${ZONE}`, 'A', bind.server, 2000)).toEqual({ values: [], ttl: null, rcode: 'NXDOMAIN' });
+    expect(await resolveRecord(API, 'TXT', bind.server, 2000)).toEqual({ values: [], ttl: null, rcode: 'NOERROR' });
+    const provider = makeProvider(config(), io({ TEST_TSIG_SECRET: bind.tsigSecret }));
+    const big = ['a', 'b', 'c'].map((c) => c.repeat(250));
+    await provider.set({ name: `big.${ZONE}`, type: 'TXT', ttl: 90, values: big });
+    // Over 512 bytes: BIND answers UDP with TC set, the resolver asks again over TCP.
+    expect(execFileSync('dig', ['@127.0.0.1', '-p', String(bind.port), '+notcp', '+ignore', '+noedns', `big.${ZONE}`, 'TXT'], { encoding: 'utf8' })).toMatch(/flags:[^;]*\btc\b/);
+    const got = await resolveRecord(`big.${ZONE}`, 'TXT', bind.server, 2000);
+    expect(got.values.sort()).toEqual(big);
+    expect(got.ttl).toBe(90);
+    expect((await provider.get(`big.${ZONE}`, 'TXT'))?.values.sort()).toEqual(big);
+    await provider.delete(`big.${ZONE}`, 'TXT');
+  });
+
   test('a server that does not answer ends in a timeout error, bounded', async () => {
     const provider = makeProvider(config({ server: '127.0.0.1:9' }), io({ TEST_TSIG_SECRET: bind.tsigSecret }), { timeoutMs: 500 });
     const error = await caught(provider.get(API, 'A'));
