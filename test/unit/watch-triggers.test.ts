@@ -3,7 +3,11 @@
  * above the threshold for the whole hold window fires; below it, or above it for less than the
  * window, does not. Latency against a baseline, manual and validation triggers likewise.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
 import { defaultWatchConfig, loadWatchConfig } from '../../src/core/watch/config.js';
 import { formatCombinedLine, parseCombinedLine, type RequestEvent } from '../../src/core/watch/nginx-log.js';
 import { TriggerEngine, type Baseline, type TriggerState } from '../../src/core/watch/triggers.js';
@@ -95,6 +99,25 @@ describe('error-rate trigger (default: > 5 % over 60 s, held 600 s)', () => {
     expect(stateOf(engine.evaluate(T0 + SECOND), 'error-rate').status).toBe('no-data');
     const run = drive(engine, [[10, 60, 60]]);
     expect(firstFired(run, 'error-rate')).toBe(50);
+  });
+
+  test('a YAML watch config sets thresholds and windows; flags win over it; unknown keys are refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offramp-watch-cfg-'));
+    try {
+      const file = join(dir, 'watch.yaml');
+      writeFileSync(file, 'interval: 5\nerrorRate:\n  threshold: 2\n  for: 300\nmanual:\n  names: [security, data-leak]\n');
+      const c = loadWatchConfig(file, { errorRate: { for: 120 } });
+      expect(c.interval).toBe(5);
+      expect(c.errorRate).toMatchObject({ threshold: 2, for: 120, window: 60, minRequests: 20 });
+      expect(c.manual.names).toEqual(['security', 'data-leak']);
+      expect(c.latency).toMatchObject({ threshold: 50, for: 600 });
+      writeFileSync(file, 'errorRate:\n  treshold: 2\n');
+      expect(() => loadWatchConfig(file)).toThrow(ConfigError);
+      expect(() => loadWatchConfig(file)).toThrow(/treshold/);
+      expect(() => loadWatchConfig(join(dir, 'missing.yaml'))).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an invalid watch config is refused with every problem listed', () => {

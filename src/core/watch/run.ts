@@ -110,7 +110,9 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
       engine.setManual(readManualSignals(options.workDir));
       if (validateAt && !validationRunning && now - lastValidationStart >= config.validation.every * 1000) {
         lastValidationStart = now;
-        validationRunning = validateAt(now).then((outcome) => engine.setValidation(outcome)).finally(() => { validationRunning = null; });
+        validationRunning = validateAt(now)
+          .then((outcome) => engine.setValidation(outcome), (error: unknown) => engine.setValidation({ at: now, failed: false, summary: '', error: error instanceof Error ? error.message : String(error) }))
+          .finally(() => { validationRunning = null; });
         // The first run is awaited, so the first report already says whether the data is whole.
         if (ticks === 0) await validationRunning;
       }
@@ -138,7 +140,10 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
     fired, startedAt: iso(started), endedAt: iso(clock.now()), ticks, unparsedLines, states, baseline,
     ...(fired ? { firedAt: iso(clock.now()) } : {}),
   };
-  if (!fired) return result;
+  if (!fired) {
+    await validationRunning;
+    return result;
+  }
 
   progress.log('warn', [
     '',
@@ -163,5 +168,7 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
       progress.log('warn', `THE ROLLBACK DID NOT START: ${message}. Run \`offramp rollback run\` by hand now.`);
     }
   }
+  // A validation still running is let finish, so its connections close before the command returns.
+  await validationRunning;
   return result;
 }
