@@ -153,6 +153,23 @@ describe('HTTP probe', () => {
   });
 });
 
+describe('log problems are said, not silent', () => {
+  test('a log that does not exist yet, and lines in another format, are warned about; the watch goes on', async () => {
+    const log = join(dir, 'later.log');
+    const progress = recordingProgress();
+    const clock = fakeClock((now) => {
+      if (now - T0 === 20_000) writeFileSync(log, '');
+      if (now - T0 >= 30_000) appendFileSync(log, '{"status":500,"msg":"json logs are not combined format"}\n');
+    });
+    const result = await runWatch({ config: loadWatchConfig(undefined, {}), workDir: dir, logFile: log, maxDurationSeconds: 60 }, progress, { clock });
+    expect(result.fired).toBeNull();
+    expect(result.unparsedLines).toBeGreaterThan(0);
+    const warnings = progress.lines.filter((l) => l.startsWith('warn:')).join('\n');
+    expect(warnings).toMatch(/later\.log does not exist \(yet\)/);
+    expect(warnings).toMatch(/not in nginx combined format are ignored/);
+  });
+});
+
 describe('manual triggers in the work dir', () => {
   test('only configured names can be fired; clear withdraws', () => {
     expect(() => fireManual(dir, ['security'], { name: 'typo', reason: 'x', at: 'now' })).toThrow(UsageError);

@@ -4,6 +4,7 @@
  * ends when a trigger fires (then, if asked, starts the rollback), when --max-duration passes,
  * or when aborted. The clock is a parameter so tests can drive time.
  */
+import { existsSync } from 'node:fs';
 import type { Progress } from '../../output/progress.js';
 import type { WatchConfig } from './config.js';
 import { LogFollower, parseCombinedLine, type RequestEvent } from './nginx-log.js';
@@ -95,6 +96,9 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
   progress.log('info', `watching: ${[options.logFile && `log ${options.logFile}`, options.probeUrl && `probe ${options.probeUrl}`, validation && 'validation', `manual (${config.manual.names.join(', ')})`].filter(Boolean).join(', ')}; every ${config.interval} s`);
   if (requests && config.latency.enabled && !baseline) progress.log('warn', 'no latency baseline in the work directory: the latency trigger is off (record one with `offramp watch baseline` before the cutover)');
 
+  if (options.logFile && !existsSync(options.logFile)) progress.log('warn', `${options.logFile} does not exist (yet): watching for it to appear`);
+  let warnedFormat = false;
+
   try {
     for (;;) {
       const now = clock.now();
@@ -105,6 +109,10 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
           if (e) events.push(e); else unparsedLines++;
         }
         engine.observe(events);
+        if (!warnedFormat && unparsedLines > 0 && events.length === 0) {
+          warnedFormat = true;
+          progress.log('warn', `${options.logFile}: lines not in nginx combined format are ignored (${unparsedLines} so far); check the log_format`);
+        }
       }
       if (options.probeUrl) engine.observe([await probeOnce(options.probeUrl, options.probeTimeoutMs ?? 5_000, () => clock.now())]);
       engine.setManual(readManualSignals(options.workDir));
