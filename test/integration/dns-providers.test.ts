@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DnsError } from '../../src/errors.js';
+import { ConfigError, DnsError } from '../../src/errors.js';
 import { makeProvider, ProviderConfigSchema, type ProviderTuning } from '../../src/core/dns/providers.js';
 import { redact } from '../../src/secrets.js';
 import { startCloudflareStandin, type CloudflareStandin } from '../bed/provider-standins/cloudflare.js';
@@ -211,5 +211,7 @@ describe('provider settings', () => {
     expect(bad({ type: 'bind' })).toBeTruthy();
     expect(ProviderConfigSchema.safeParse({ type: 'rfc2136', server: '127.0.0.1:5353', zone: 'example.com', tsig: { name: 'k', algorithm: 'hmac-sha512', secretEnv: 'TSIG' } }).success).toBe(true);
     expect(ProviderConfigSchema.safeParse({ type: 'manual', resolver: '127.0.0.1:53' }).success).toBe(true);
+    // makeProvider refuses the same settings as a configuration error (exit 2), before any request.
+    expect(() => makeProvider({ type: 'cloudflare', zoneId: 'z', token: 'inline-token' } as never, io({}))).toThrow(ConfigError);
   });
 });

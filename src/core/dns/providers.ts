@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DnsError } from '../../errors.js';
+import { ConfigError, DnsError } from '../../errors.js';
 import { registerSecret } from '../../secrets.js';
 import { CloudflareProvider } from './cloudflare.js';
 import { ManualProvider } from './manual.js';
@@ -113,8 +113,8 @@ function tsigSecretFrom(text: string): string {
 export function makeProvider(config: ProviderConfig, io: ProviderIo, tuning: ProviderTuning = {}): DnsProvider {
   const parsed = ProviderConfigSchema.safeParse(config);
   if (!parsed.success) {
-    throw new DnsError('invalid-change', `invalid DNS provider settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'provider'}: ${i.message}`).join('; ')}`, {
-      hint: 'see README "DNS providers" for the settings of each provider type',
+    throw new ConfigError(parsed.error.issues.map((i) => `provider.${i.path.join('.') || 'type'}: ${i.message}`), {
+      hint: 'see README "offramp watch and DNS providers" for the settings of each provider type',
     });
   }
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...tuning.retry };
