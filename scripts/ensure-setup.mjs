@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what `npm test` and `npm run demo` need on a fresh machine, and says clearly what is
 // missing where it cannot: npm dependencies, then (Debian, as root) the PostgreSQL server and the
-// PostGIS package matching its major version. Idempotent: does nothing when all is present.
+// PostGIS package matching its major version, and BIND 9 with dig for the DNS tests.
+// Idempotent: does nothing when all is present.
 // --no-system: npm dependencies only (for `npm run fixture` against a server of your own).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -45,6 +46,10 @@ let majors = pgMajors();
 const wanted = [];
 if (majors.length === 0 && !process.env.OFFRAMP_PG_BIN) wanted.push('postgresql-15', 'postgresql-15-postgis-3');
 else if (majors.length > 0 && !hasPostgis(majors[0])) wanted.push(`postgresql-${majors[0]}-postgis-3`);
+// 3. BIND 9 (named, tsig-keygen) and dig: the DNS tests run a real authoritative server.
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
+if (!onPath('named')) wanted.push('bind9');
+if (!onPath('dig')) wanted.push('bind9-dnsutils');
 
 if (wanted.length > 0) {
   const aptGet = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
@@ -64,3 +69,4 @@ if (majors.length > 0) {
   const v = execFileSync(`/usr/lib/postgresql/${majors[0]}/bin/postgres`, ['-V'], { encoding: 'utf8' }).trim();
   say(`${v}${hasPostgis(majors[0]) ? ' with PostGIS' : ''}: ready`);
 }
+if (onPath('named')) say('BIND 9 (named) and dig: ready');

@@ -11,6 +11,8 @@ export const ExitCode = {
   differences: 3,
   runbookStopped: 4,
   preflightFailed: 5,
+  /** `offramp watch`: a rollback trigger held for its window. */
+  triggerFired: 6,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -24,6 +26,7 @@ export type ErrorCode =
   | 'PREFLIGHT_FAILED'
   | 'DIFFERENCES_FOUND'
   | 'RUNBOOK_STOPPED'
+  | 'DNS_FAILED'
   | 'ENVIRONMENT'
   | 'INTERNAL';
 
@@ -138,6 +141,21 @@ export class PreflightFailedError extends OfframpError {
 export class DifferencesFoundError extends OfframpError {
   constructor(message: string, init: ErrorInit = {}) {
     super('DIFFERENCES_FOUND', ExitCode.differences, message, init);
+  }
+}
+
+/** Why a DNS provider refused or failed a request; decides the hint. */
+export type DnsFailureReason =
+  | 'auth' | 'tsig-badkey' | 'tsig-badsig' | 'tsig-badtime' | 'notauth' | 'refused' | 'notzone'
+  | 'zone-not-found' | 'rate-limited' | 'invalid-change' | 'timeout' | 'unreachable' | 'not-confirmed'
+  | 'not-verified' | 'server-failure' | 'bad-response' | 'credentials-missing';
+
+/** A DNS provider (rfc2136, cloudflare, route53, manual) or resolver failed; `reason` classifies it. */
+export class DnsError extends OfframpError {
+  readonly reason: DnsFailureReason;
+  constructor(reason: DnsFailureReason, message: string, init: ErrorInit = {}) {
+    super('DNS_FAILED', ExitCode.error, message, init);
+    this.reason = reason;
   }
 }
 

@@ -8,6 +8,7 @@ import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
 import { defineValidate } from './validate.js';
+import { defineWatch } from './watch.js';
 
 export type Run = (runner: CommandRunner, options: Record<string, unknown>, command: Command) => Promise<void>;
 
@@ -20,5 +21,6 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
+  defineWatch(program, run);
   defineDemo(program, run);
 }
