@@ -5,9 +5,10 @@
  * the same unit pg_restore's TOC lists would give, without a custom-format round trip.
  */
 import { runTool } from '../../db/run-tool.js';
-import { ExternalToolError } from '../../errors.js';
+import { ExternalToolError, UsageError } from '../../errors.js';
 import { redact } from '../../secrets.js';
 import { libpqEnv, type ConnectionInfo } from '../../db/url.js';
+import { loadSqlParser, parseStatements, quoteIdent, type SqlStatement } from '../../db/sql-parse.js';
 
 export interface DumpEntry {
   /** Position in the dump: pg_dump orders entries by dependency. */
@@ -16,6 +17,18 @@ export interface DumpEntry {
   type: string;
   schema: string | null;
   sql: string;
+  /** The entry's statements, parsed once by the PostgreSQL parser; always in step with `sql`. */
+  statements: SqlStatement[];
+}
+
+/** The same entry with new SQL (parsed again only when the text changed). */
+export function withSql(entry: DumpEntry, sql: string): DumpEntry {
+  return sql === entry.sql ? entry : { ...entry, sql, statements: parseStatements(sql) };
+}
+
+/** Statements joined back into one entry's SQL, each ending with exactly one `;`. */
+export function joinStatements(statements: SqlStatement[]): string {
+  return statements.map((s) => `${s.text};`).join('\n');
 }
 
 export interface ParsedDump {
@@ -31,7 +44,8 @@ export interface PgDumpOptions {
   section: 'pre-data' | 'post-data';
   excludeSchemas: string[];
   includeSchemas: string[];
-  excludeTables: string[];
+  /** Exact relations (tables and the sequences they own) to leave out. */
+  excludeTables: Array<{ schema: string; name: string }>;
 }
 
 /** Lines a restore must not run: psql meta-commands and settings newer servers do not know. */
@@ -43,9 +57,15 @@ export async function runPgDump(options: PgDumpOptions): Promise<string> {
     '--no-security-labels', '--no-tablespaces', '--quote-all-identifiers',
   ];
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
-  for (const s of options.includeSchemas) args.push(`--schema=${s}`);
-  for (const s of options.excludeSchemas) args.push(`--exclude-schema=${s}`);
-  for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
+  // pg_dump reads these as patterns; a double-quoted name is literal and case-sensitive (a `"`
+  // inside is doubled), so `Mixed Case`, `a*b` or `a.b` mean exactly that schema.
+  if (options.includeSchemas.length === 0) {
+    // No --schema at all would make pg_dump dump every schema, the platform's included.
+    throw new UsageError('nothing to dump: the selection holds no schema', { hint: 'check --schema and --exclude-schema' });
+  }
+  for (const s of options.includeSchemas) args.push(`--schema=${quoteIdent(s)}`);
+  for (const s of options.excludeSchemas) args.push(`--exclude-schema=${quoteIdent(s)}`);
+  for (const t of options.excludeTables) args.push(`--exclude-table=${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
   const run = await runTool(options.pgDump, args, {
     env: { ...process.env, ...libpqEnv(options.source), PGAPPNAME: 'offramp-pg_dump', PGCONNECT_TIMEOUT: '15' },
     maxBuffer: 512 * 1024 * 1024,
@@ -65,7 +85,9 @@ export async function runPgDump(options: PgDumpOptions): Promise<string> {
 
 const HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*?)(?:; Tablespace: .*)?$/;
 
-export function parseDump(text: string): ParsedDump {
+/** pg_dump's plain output as entries, each parsed once by the PostgreSQL parser. */
+export async function parseDump(text: string): Promise<ParsedDump> {
+  await loadSqlParser();
   const lines = text.split('\n').filter((l) => !DROP_LINE.test(l));
   const preamble: string[] = [];
   const entries: DumpEntry[] = [];
@@ -73,7 +95,7 @@ export function parseDump(text: string): ParsedDump {
   const flush = (): void => {
     if (!current) return;
     const sql = current.body.join('\n').trim();
-    if (sql) entries.push({ seq: entries.length, name: current.name, type: current.type, schema: current.schema, sql });
+    if (sql) entries.push({ seq: entries.length, name: current.name, type: current.type, schema: current.schema, sql, statements: parseStatements(sql) });
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { ConnectionInfo } from '../../db/url.js';
 import { inStep, type Progress, type StepHandle } from '../../output/progress.js';
-import { entryTable, type DeferredObject, type PostDataPlan } from './apply-schema.js';
+import type { DeferredObject, PostDataPlan } from './apply-schema.js';
 import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
 import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
@@ -39,7 +39,7 @@ export function targetSessionSql(preamble: string, jobs: number): string {
 export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, ctx: PostDataContext, deferred: DeferredObject[]): Array<PipelineTask<R>> {
   return plan.indexes.map((item) => ({
     kind: 'index' as const,
-    table: entryTable(item.sql) ?? item.entry.name,
+    table: item.table ?? item.entry.name,
     weight: item.weight,
     label: `index ${item.entry.name.split(' ').pop()}`,
     run: (r: R) => runPostDataItem(client(r), item, ctx, deferred),
