@@ -143,3 +143,15 @@ describe('isIndexOnOnly', () => {
     expect(isIndexOnOnly(one('CREATE INDEX "ON ONLY" ON "public"."p" USING "btree" ("a")'))).toBe(false);
   });
 });
+
+describe('the dump preamble', () => {
+  it('keeps pg_dump\'s settings, one ; each, without psql meta-commands or settings older servers reject', async () => {
+    const dump = [
+      '\\restrict abc123', 'SET statement_timeout = 0;', 'SET transaction_timeout = 0;', "SELECT pg_catalog.set_config('search_path', '', false);",
+      '--', '-- Name: s; Type: SCHEMA; Schema: -; Owner: -', '--', '', 'CREATE SCHEMA "s";', '', '\\unrestrict abc123',
+    ].join('\n');
+    const parsed = await parseDump(dump);
+    expect(parsed.preamble).toBe("SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);");
+    expect(parsed.entries.map((e) => e.sql)).toEqual(['CREATE SCHEMA "s";']);
+  });
+});

@@ -48,8 +48,11 @@ export interface PgDumpOptions {
   excludeTables: Array<{ schema: string; name: string }>;
 }
 
-/** Lines a restore must not run: psql meta-commands and settings newer servers do not know. */
-const DROP_LINE = /^(\\restrict|\\unrestrict|SET transaction_timeout\b)/;
+/** psql meta-commands newer pg_dumps write on lines of their own (not SQL: the server cannot run them). */
+const META_COMMAND_LINE = /^\\(restrict|unrestrict)\b/;
+
+/** Preamble settings a restore must not run: ones older target servers do not know. */
+const UNKNOWN_SETTINGS = new Set(['transaction_timeout']);
 
 export async function runPgDump(options: PgDumpOptions): Promise<string> {
   const args = [
@@ -88,7 +91,7 @@ const HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (
 /** pg_dump's plain output as entries, each parsed once by the PostgreSQL parser. */
 export async function parseDump(text: string): Promise<ParsedDump> {
   await loadSqlParser();
-  const lines = text.split('\n').filter((l) => !DROP_LINE.test(l));
+  const lines = text.split('\n').filter((l) => !META_COMMAND_LINE.test(l));
   const preamble: string[] = [];
   const entries: DumpEntry[] = [];
   let current: { name: string; type: string; schema: string | null; body: string[] } | undefined;
@@ -113,5 +116,7 @@ export async function parseDump(text: string): Promise<ParsedDump> {
     else if (!line.startsWith('--')) preamble.push(line);
   }
   flush();
-  return { preamble: preamble.filter((l) => l.trim()).join('\n'), entries };
+  const settings = parseStatements(preamble.join('\n'))
+    .filter((st) => !(st.kind === 'VariableSetStmt' && UNKNOWN_SETTINGS.has(st.node.name as string)));
+  return { preamble: joinStatements(settings), entries };
 }

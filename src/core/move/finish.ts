@@ -10,6 +10,8 @@ import type pg from 'pg';
 import type { ConnectionInfo } from '../../db/url.js';
 import { inStep, type Progress, type StepHandle } from '../../output/progress.js';
 import type { DeferredObject, PostDataPlan } from './apply-schema.js';
+import { parseStatements } from '../../db/sql-parse.js';
+import { joinStatements } from './dump-sql.js';
 import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
 import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
@@ -127,7 +129,8 @@ export async function finishLoad(input: FinishInput, afterPostData?: () => void)
   if (deferred.length > 0) {
     mkdirSync(resolve(input.workDir), { recursive: true });
     deferredFile = join(resolve(input.workDir), `deferred-${input.target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
-    writeFileSync(deferredFile, deferred.map((d) => `-- ${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason.replace(/\n/g, ' ')}\n${d.sql.trim()}\n`).join('\n'));
+    // One comment line per object (names may hold newlines), then its statements, each ending in one `;`.
+    writeFileSync(deferredFile, deferred.map((d) => `-- ${`${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason}`.replace(/[\r\n]+/g, ' ')}\n${joinStatements(parseStatements(d.sql))}\n`).join('\n'));
   }
   return { deferred, deferredFile };
 }
