@@ -104,9 +104,9 @@ export async function parseDump(text: string): Promise<ParsedDump> {
     const line = lines[i]!;
     const header = HEADER.exec(line);
     if (header && lines[i - 1] === '--' && lines[i + 1] === '--') {
-      // The "--" line before the header was pushed as body of the previous entry; drop it.
+      // The "--" line before the header was pushed as body of the previous entry; drop it (the
+      // preamble never takes comment lines, so there is nothing to drop from it).
       if (current) current.body.pop();
-      else preamble.pop();
       flush();
       current = { name: header[1]!, type: header[2]!, schema: header[3] === '-' ? null : header[3]!, body: [] };
       i++; // skip the closing "--"
