@@ -129,6 +129,9 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
     const excluded = s.extension_owned || managed || unwanted.includes(s.name) || (wanted.length > 0 && !wanted.includes(s.name));
     (excluded ? excludedSchemas : schemas).push(s.name);
   }
+  for (const [i, name] of wanted.entries()) {
+    if (schemas.length > 0 && !schemas.includes(name)) warnings.push(`--schema ${options.schemas[i]} is left behind all the same: ${platform === 'supabase' && isManagedSchema(name) ? 'the platform manages it' : unwanted.includes(name) ? '--exclude-schema names it too' : 'an extension owns it'}`);
+  }
   if (schemas.length === 0) {
     throw new UsageError('the selection leaves no schema to copy', {
       hint: `${wanted.length > 0 ? `--schema ${options.schemas.join(', ')} names only schemas offramp leaves behind (platform-managed or owned by an extension)` : 'every schema is excluded'}; nothing was changed`,
