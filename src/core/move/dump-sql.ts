@@ -88,9 +88,25 @@ export async function runPgDump(options: PgDumpOptions): Promise<string> {
 
 const HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*?)(?:; Tablespace: .*)?$/;
 
+/**
+ * The last dumps parsed: copy reads the same pre-data and post-data text on the source side (roles)
+ * and on the target side (apply), and each entry is parsed once. Entries are never changed in
+ * place (withSql makes new ones), so sharing them is safe.
+ */
+const recent = new Map<string, ParsedDump>();
+
 /** pg_dump's plain output as entries, each parsed once by the PostgreSQL parser. */
 export async function parseDump(text: string): Promise<ParsedDump> {
   await loadSqlParser();
+  const known = recent.get(text);
+  if (known) return known;
+  const parsed = parseDumpText(text);
+  if (recent.size >= 2) recent.delete(recent.keys().next().value!);
+  recent.set(text, parsed);
+  return parsed;
+}
+
+function parseDumpText(text: string): ParsedDump {
   const lines = text.split('\n').filter((l) => !META_COMMAND_LINE.test(l));
   const preamble: string[] = [];
   const entries: DumpEntry[] = [];
