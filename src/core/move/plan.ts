@@ -53,7 +53,10 @@ export interface MovePlan {
   /** Schemas deliberately left behind (managed by the platform, or excluded by the user). */
   excludedSchemas: string[];
   tables: TablePlan[];
-  /** Tables --exclude-table left out, with the sequences they own (serial, identity): exact names for pg_dump. */
+  /**
+   * Tables --exclude-table left out, with the sequences they own (serial, identity) and the views
+   * that read them: exact names for pg_dump.
+   */
   excludedTables: Array<{ schema: string; name: string }>;
   units: CopyUnit[];
   partitioned: Set<string>;
@@ -152,7 +155,10 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
   // them and their OWNED BY, and setval would look for an identity sequence nobody made.
   const owned = excludedRows.length === 0 ? [] : await query<{ schema: string; name: string }>(
     client, loadSql('move/owned-sequences.sql'), [excludedRows.map((r) => r.oid)], 'list sequences owned by excluded tables');
-  const excludedTables = [...excludedRows.map((r) => ({ schema: r.schema, name: r.name })), ...owned];
+  const views = excludedRows.length === 0 ? [] : await query<{ schema: string; name: string }>(
+    client, loadSql('move/dependent-views.sql'), [excludedRows.map((r) => r.oid)], 'list views that read excluded tables');
+  if (views.length > 0) warnings.push(`left out with the excluded tables, which they read: view${views.length > 1 ? 's' : ''} ${views.map((v) => `${v.schema}.${v.name}`).join(', ')}`);
+  const excludedTables = [...excludedRows.map((r) => ({ schema: r.schema, name: r.name })), ...owned, ...views];
   const tables: TablePlan[] = rows
     .filter((r) => !excluded(r))
     .map((r) => ({
