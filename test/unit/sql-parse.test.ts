@@ -6,6 +6,7 @@ import {
   createSchemaIfNotExists, foreignKeySchemas, removeColumnDefaults, renameSchemaReferences, rolesInStatement, splitKeyConstraint, splitStatements, statementTable,
 } from '../../src/core/move/sql-rewrite.js';
 import { exactName, parseTablePattern } from '../../src/core/move/name-pattern.js';
+import { splitList } from '../../src/commands/move-flags.js';
 
 beforeAll(async () => {
   await loadSqlParser();
@@ -125,6 +126,11 @@ describe('selection patterns', () => {
     expect(parseTablePattern('s.t?').matches('s', 'tx')).toBe(true);
     expect(() => parseTablePattern('a.b.c')).toThrow(/not a table name/);
     expect(() => parseTablePattern('"open')).toThrow(/unterminated/);
+  });
+
+  it('list flags split on commas outside double quotes only', () => {
+    expect(splitList('a, b,,c')).toEqual(['a', 'b', 'c']);
+    expect(splitList('public."a,b",x')).toEqual(['public."a,b"', 'x']);
   });
 
   it('--schema takes an exact name, or a quoted identifier', () => {

@@ -13,7 +13,7 @@ import type { ConnectionInfo } from '../../db/url.js';
 import { ExternalToolError, QueryError } from '../../errors.js';
 import { findClientTools } from '../../db/pg-tools.js';
 import { PLATFORM_EVENT_TRIGGERS } from '../supabase/platform.js';
-import { quoteIdent } from '../../db/sql-parse.js';
+import { loadSqlParser, quoteIdent } from '../../db/sql-parse.js';
 import { applyPreData, type DeferredObject } from './apply-schema.js';
 import { joinStatements, parseDump, runPgDump, withSql, type DumpEntry } from './dump-sql.js';
 import { createdTable, createSchemaIfNotExists, removeColumnDefaults, renameSchemaReferences } from './sql-rewrite.js';
@@ -89,9 +89,11 @@ export async function collectSchema(source: ConnectionInfo, client: pg.ClientBas
     // The plan already resolved --exclude-table; pg_dump gets exact quoted names, so both agree.
     excludeTables: plan.excludedTables,
   };
+  // The parser's WASM module loads while pg_dump runs.
   const [preData, postData] = await Promise.all([
     runPgDump({ ...dumpOptions, section: 'pre-data' }),
     runPgDump({ ...dumpOptions, section: 'post-data' }),
+    loadSqlParser(),
   ]);
   const referenced = new Set<string>();
   for (const e of [...(await parseDump(preData)).entries, ...(await parseDump(postData)).entries].filter(roleBearing)) {
