@@ -6,8 +6,10 @@
  * libpg-query reports locations as byte offsets into the UTF-8 encoding of the text, not as
  * JavaScript string indices: everything here slices Buffers, never strings, by those offsets.
  */
-import { loadModule, parseSync, scanSync, type ScanToken } from 'libpg-query';
+import type { ScanToken } from 'libpg-query';
 import { OfframpError, ExitCode } from '../errors.js';
+
+type Parser = typeof import('libpg-query');
 
 /** A parse-tree node: `{ TypeName: { ...fields } }`, as libpg-query returns it. */
 export type SqlNode = Record<string, unknown>;
@@ -25,11 +27,24 @@ export interface SqlStatement {
 }
 
 let loading: Promise<void> | undefined;
+let parser: Parser | undefined;
 
-/** Load the WASM parser once; every synchronous function below needs it loaded. */
+/**
+ * Load the WASM parser once; every synchronous function below needs it loaded. Imported lazily:
+ * importing libpg-query starts compiling its 1.7 MB WASM module, which only commands that read
+ * SQL should pay for (and copy starts it while pg_dump runs).
+ */
 export function loadSqlParser(): Promise<void> {
-  loading ??= loadModule();
+  loading ??= import('libpg-query').then(async (module) => {
+    await module.loadModule();
+    parser = module;
+  });
   return loading;
+}
+
+function loaded(): Parser {
+  if (!parser) throw new Error('the SQL parser is not loaded: await loadSqlParser() first');
+  return parser;
 }
 
 /** SQL offramp was given (a dump, a statement) that the PostgreSQL parser rejects. */
@@ -46,6 +61,7 @@ const isBlank = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a |
 
 /** Split and parse SQL text into statements, each with its exact text and its parse tree. */
 export function parseStatements(sql: string): SqlStatement[] {
+  const { parseSync } = loaded();
   let result;
   try {
     result = parseSync(sql);
@@ -69,6 +85,7 @@ export function parseStatements(sql: string): SqlStatement[] {
 
 /** The scanner's tokens (byte offsets), for edits the parse tree gives no end location for. */
 export function scanTokens(sql: string): ScanToken[] {
+  const { scanSync } = loaded();
   try {
     return scanSync(sql).tokens;
   } catch (error) {
