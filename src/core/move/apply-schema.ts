@@ -92,7 +92,8 @@ export interface PostDataPlan {
 export function planPostData(entries: DumpEntry[], partitioned: Set<string>, tableBytes: Map<string, number>): PostDataPlan {
   const plan: PostDataPlan = { indexes: [], sequential: [], foreignKeys: [] };
   for (const entry of entries) {
-    const first = entry.statements[0];
+    // Only what is built in parallel needs its table (to wait for its data, and for its weight).
+    const first = ['INDEX', 'CONSTRAINT', 'FK CONSTRAINT'].includes(entry.type) ? entry.statements[0] : undefined;
     const table = statementTable(first);
     const weight = (table && tableBytes.get(table)) || 0;
     const onPartitioned = table ? partitioned.has(table) : false;

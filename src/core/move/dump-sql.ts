@@ -17,13 +17,29 @@ export interface DumpEntry {
   type: string;
   schema: string | null;
   sql: string;
-  /** The entry's statements, parsed once by the PostgreSQL parser; always in step with `sql`. */
-  statements: SqlStatement[];
+  /**
+   * The entry's statements, parsed by the PostgreSQL parser on first use and then kept (always in
+   * step with `sql`): most pre-data entries (functions, tables, types) are only ever run, never
+   * read, and a cold parser costs real time at the start of every run.
+   */
+  readonly statements: SqlStatement[];
 }
 
-/** The same entry with new SQL (parsed again only when the text changed). */
+/** An entry whose `statements` are parsed once, when first asked for. */
+export function dumpEntry(fields: Omit<DumpEntry, 'statements'>): DumpEntry {
+  let parsed: SqlStatement[] | undefined;
+  return {
+    ...fields,
+    get statements(): SqlStatement[] {
+      parsed ??= parseStatements(fields.sql);
+      return parsed;
+    },
+  };
+}
+
+/** The same entry with new SQL (the new text is parsed when needed). */
 export function withSql(entry: DumpEntry, sql: string): DumpEntry {
-  return sql === entry.sql ? entry : { ...entry, sql, statements: parseStatements(sql) };
+  return sql === entry.sql ? entry : dumpEntry({ seq: entry.seq, name: entry.name, type: entry.type, schema: entry.schema, sql });
 }
 
 /** Statements joined back into one entry's SQL, each ending with exactly one `;`. */
@@ -95,7 +111,7 @@ const HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (
  */
 const recent = new Map<string, ParsedDump>();
 
-/** pg_dump's plain output as entries, each parsed once by the PostgreSQL parser. */
+/** pg_dump's plain output as entries, each parsed (at most) once by the PostgreSQL parser. */
 export async function parseDump(text: string): Promise<ParsedDump> {
   await loadSqlParser();
   const known = recent.get(text);
@@ -114,7 +130,7 @@ function parseDumpText(text: string): ParsedDump {
   const flush = (): void => {
     if (!current) return;
     const sql = current.body.join('\n').trim();
-    if (sql) entries.push({ seq: entries.length, name: current.name, type: current.type, schema: current.schema, sql, statements: parseStatements(sql) });
+    if (sql) entries.push(dumpEntry({ seq: entries.length, name: current.name, type: current.type, schema: current.schema, sql }));
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;

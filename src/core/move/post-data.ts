@@ -30,7 +30,7 @@ export interface PostDataContext {
 export type PostDataItem = PostDataStep;
 
 export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx: PostDataContext, deferred: DeferredObject[]): Promise<void> {
-  const refersLeftBehind = foreignKeySchemas(item.entry.statements).some((s) => ctx.leftBehind.includes(s));
+  const refersLeftBehind = item.entry.type === 'FK CONSTRAINT' && foreignKeySchemas(item.entry.statements).some((s) => ctx.leftBehind.includes(s));
   if (refersLeftBehind) {
     deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: 'references a table of a schema the copy leaves behind (e.g. auth.users); create it after `offramp auth migrate`', sql: item.sql });
     return;

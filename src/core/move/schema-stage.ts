@@ -135,7 +135,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
         return [];
       }
       // The extensions step may already have made the schema an extension lives in.
-      let entry = withSql(e, createSchemaIfNotExists(e.sql, e.statements));
+      let entry = e.type === 'SCHEMA' ? withSql(e, createSchemaIfNotExists(e.sql, e.statements)) : e;
       if (relocate) entry = withSql(entry, renameSchemaReferences(entry.sql, 'extensions', input.extensionsSchema));
       return [entry];
     });
