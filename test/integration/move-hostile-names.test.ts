@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
+import { dumpDatabase } from '../../src/core/move/dump.js';
+import { restoreDatabase } from '../../src/core/move/restore.js';
 import { loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
 import { silentProgress } from '../../src/output/progress.js';
 import { emptySourceDatabase, emptyTargetDatabase, type TestDatabase } from '../bed/databases.js';
@@ -99,5 +101,29 @@ describe('hostile names', () => {
     // sequences continue where the source stopped
     const [next] = await sql<{ id: string; s: string }>(target.url, `INSERT INTO app.${T} ("na'me") VALUES ('after') RETURNING "id;"::text AS id, "serial;"::text AS s`);
     expect(next).toEqual({ id: '4', s: '4' });
+  });
+
+  it('the same source goes through dump and restore exactly', async () => {
+    const source = await emptySourceDatabase();
+    made.push(source);
+    const target = await emptyTargetDatabase();
+    made.push(target);
+    await sql(source.url, SOURCE_SQL);
+    const out = join(mkdtempSync(join(tmpdir(), 'offramp-hostile-dump-')), 'dump');
+    await dumpDatabase({
+      source: source.url, out, jobs: 2, platform: 'auto', schemas: [], excludeSchemas: ['help;ers'], excludeTables: [], splitBytes: 2 * 1024 ** 3,
+      dataFormat: 'text', connectTimeoutSeconds: 10, overwrite: false,
+    }, silentProgress);
+    const result = await restoreDatabase({
+      from: out, target: target.url, jobs: 2, extensionsSchema: 'extensions', ownerMap: {}, workDir: mkdtempSync(join(tmpdir(), 'offramp-hostile-restore-')),
+      yes: false, connectTimeoutSeconds: 10, analyze: true,
+    }, silentProgress);
+    expect(await tableStates(target.url, ['app'])).toEqual(await tableStates(source.url, ['app']));
+    expect(result.deferred.map((d) => d.type).sort()).toEqual(['DEFAULT', 'POLICY']);
+    const deferredSql = readFileSync(result.deferredFile!, 'utf8');
+    expect(deferredSql).not.toMatch(/;\s*;/);
+    await sql(target.url, `CREATE SCHEMA ${HELPERS}; CREATE FUNCTION ${HELPERS}."allowed;"() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT true $$;`);
+    await sql(target.url, deferredSql);
+    expect(await schemaFingerprint(target.url, ['app'])).toEqual(await schemaFingerprint(source.url, ['app']));
   });
 });
