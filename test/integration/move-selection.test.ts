@@ -79,6 +79,17 @@ describe('selection flags', () => {
     expect(Object.keys(await tableStates(target.url, copied))).toHaveLength(2);
   });
 
+  it('a selection that leaves no schema at all is exit 2, never a dump of everything', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, SELECTION_SOURCE);
+    const target = await track(emptyTargetDatabase());
+    const before = await userSchemas(target.url);
+    const all = await userSchemas(source.url);
+    await expect(copyDatabase(copyOptions(source.url, target.url, { workDir: tmp('none'), excludeSchemas: all }), silentProgress))
+      .rejects.toMatchObject({ exitCode: 2, code: 'USAGE', message: expect.stringMatching(/leaves no schema/) });
+    expect(await userSchemas(target.url)).toEqual(before);
+  });
+
   it('dump --schema reaches pg_dump exactly; a --schema that matches nothing is exit 2 and leaves no directory', async () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, SELECTION_SOURCE);
