@@ -1,5 +1,6 @@
 -- Owners of the objects in the copied schemas ($1), each with the ALTER statement that gives
--- it to another role on the target (the role name is appended by the caller).
+-- it to another role on the target (the role name is appended by the caller). Tables left out
+-- by --exclude-table ($2 schemas, $3 names) are skipped.
 SELECT r.rolname AS owner, format('ALTER SCHEMA %I OWNER TO ', n.nspname) AS stmt
   FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner
  WHERE n.nspname = ANY ($1::text[])
@@ -11,6 +12,8 @@ SELECT r.rolname, format('ALTER %s %I.%I OWNER TO ',
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
    AND n.nspname = ANY ($1::text[])
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+   -- tables (and their sequences) left out by --exclude-table: $2 schemas and $3 names, pairwise
+   AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS x(s, r) WHERE x.s = n.nspname AND x.r = c.relname)
    -- sequences owned by a column follow their table
    AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                           AND d.objid = c.oid AND d.deptype IN ('a', 'i')))

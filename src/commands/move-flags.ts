@@ -1,7 +1,25 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+/** Comma-separated values, except commas inside double quotes (`public."a,b"` is one name). */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let inQuotes = false;
+  for (const ch of value) {
+    if (ch === '"') inQuotes = !inQuotes;
+    if (ch === ',' && !inQuotes) {
+      out.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  out.push(current);
+  return out.map((v) => v.trim()).filter(Boolean);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...splitList(value)];
 
 /** "64MB", "1GB", "500kB", or bytes. */
 export function parseSize(text: string): number {
@@ -26,9 +44,9 @@ export function parseOwnerMap(pairs: string[]): Record<string, string> {
 export function addMoveFlags(command: Command): Command {
   return command
     .option('-j, --jobs <n>', 'parallel workers (default: number of CPU cores)', (v) => Number(v))
-    .option('--schema <name>', 'copy only this schema (repeatable)', collect)
-    .option('--exclude-schema <name>', 'leave this schema out (repeatable)', collect)
-    .option('--exclude-table <schema.table>', 'leave this table out (repeatable; * and ? wildcards)', collect)
+    .option('--schema <name>', 'copy only this schema: its exact name (repeatable; one that matches nothing is an error)', collect)
+    .option('--exclude-schema <name>', 'leave this schema out: its exact name (repeatable)', collect)
+    .option('--exclude-table <schema.table>', 'leave this table (and the sequences it owns) out (repeatable; * and ? wildcards; quote names holding capitals, dots or spaces: public."Order")', collect)
     .option('--owner-map <from=to>', 'give objects owned by <from> on the source to <to> on the target (repeatable)', collect)
     .option('--extensions-schema <name>', 'schema for extensions on the target (Supabase: extensions; "public" relocates and rewrites references)')
     .addOption(new Option('--platform <kind>', 'what the source is').choices(['auto', 'supabase', 'postgres']))

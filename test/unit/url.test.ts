@@ -36,15 +36,3 @@ describe('parseConnectionUrl', () => {
     expect(() => parseConnectionUrl('postgresql://h/db?sslmode=sometimes')).toThrow(/sslmode/);
   });
 });
-
-import { rolesInStatement } from '../../src/core/move/roles.js';
-
-describe('rolesInStatement', () => {
-  it('reads grantees, FOR ROLE and policy roles, not FROM inside policy expressions', () => {
-    expect(rolesInStatement('GRANT ALL ON TABLE "public"."posts" TO "anon", "authenticated";')).toEqual(['anon', 'authenticated']);
-    expect(rolesInStatement('REVOKE ALL ON TABLE "public"."posts" FROM "supabase_admin";')).toEqual(['supabase_admin']);
-    expect(rolesInStatement('ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public" GRANT ALL ON TABLES TO "service_role";')).toEqual(['postgres', 'service_role']);
-    expect(rolesInStatement('CREATE POLICY "p" ON "public"."posts" FOR SELECT TO "authenticated" USING ((EXISTS ( SELECT 1 FROM "public"."follows" "f")))')).toEqual(['authenticated']);
-    expect(rolesInStatement('CREATE POLICY "p" ON "public"."posts" USING (true)')).toEqual([]);
-  });
-});

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import type { DumpEntry } from './dump-sql.js';
+import { isIndexOnOnly, splitKeyConstraint, statementTable } from './sql-rewrite.js';
 
 export interface DeferredObject {
   type: string;
@@ -28,44 +29,6 @@ export interface EntryFailure {
   entry: DumpEntry;
   message: string;
   sqlstate?: string;
-}
-
-/** Statement-level split of an entry (dump entries put one statement per line end `;`). */
-export function splitStatements(sql: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let inDollar: string | null = null;
-  let inQuote = false;
-  for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i]!;
-    current += ch;
-    if (inDollar) {
-      if (ch === '$' && sql.startsWith(inDollar, i)) {
-        current += sql.slice(i + 1, i + inDollar.length);
-        i += inDollar.length - 1;
-        inDollar = null;
-      }
-      continue;
-    }
-    if (inQuote) {
-      if (ch === "'") inQuote = false;
-      continue;
-    }
-    if (ch === "'") inQuote = true;
-    else if (ch === '$') {
-      const m = /^\$[A-Za-z_0-9]*\$/.exec(sql.slice(i));
-      if (m) {
-        inDollar = m[0];
-        current += m[0].slice(1);
-        i += m[0].length - 1;
-      }
-    } else if (ch === ';') {
-      if (current.trim()) out.push(current.trim());
-      current = '';
-    }
-  }
-  if (current.trim()) out.push(current.trim());
-  return out;
 }
 
 /** Run pre-data entries inside the caller's transaction; returns what had to be deferred. */
@@ -109,54 +72,45 @@ export async function applyPreData(
   return { applied, deferred, fatal };
 }
 
-/** A PRIMARY KEY / UNIQUE constraint split into an index build and a quick attach. */
-export function splitKeyConstraint(sql: string): { index: string; attach: string } | undefined {
-  const m = /^ALTER TABLE ONLY ((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+")\s+ADD CONSTRAINT ("(?:[^"]|"")+") (PRIMARY KEY|UNIQUE) \(([^()]+)\)(\s+DEFERRABLE(?: INITIALLY (?:DEFERRED|IMMEDIATE))?)?;?$/s.exec(sql.trim());
-  if (!m) return undefined;
-  const [, table, name, kind, cols, deferrable] = m;
-  return {
-    index: `CREATE UNIQUE INDEX ${name} ON ${table} USING btree (${cols})`,
-    attach: `ALTER TABLE ONLY ${table} ADD CONSTRAINT ${name} ${kind} USING INDEX ${name}${deferrable ?? ''}`,
-  };
+/** One post-data statement to run, with the entry it came from and the table it belongs to. */
+export interface PostDataStep {
+  entry: DumpEntry;
+  sql: string;
+  /** "schema"."table" as read from the parse tree (index builds wait for that table's data). */
+  table?: string;
 }
 
 export interface PostDataPlan {
   /** Built in parallel (index builds; SHARE locks do not block each other). */
-  indexes: Array<{ entry: DumpEntry; sql: string; weight: number }>;
+  indexes: Array<PostDataStep & { weight: number }>;
   /** Run in dump order after the indexes. */
-  sequential: Array<{ entry: DumpEntry; sql: string }>;
+  sequential: PostDataStep[];
   /** Foreign keys, in parallel, last. */
-  foreignKeys: Array<{ entry: DumpEntry; sql: string; weight: number }>;
-}
-
-/** The table an index or constraint entry belongs to ("schema"."table" as written by pg_dump). */
-export function entryTable(sql: string): string | undefined {
-  return (
-    /\bON (?:ONLY )?((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+")/.exec(sql)?.[1] ??
-    /^ALTER TABLE (?:ONLY )?((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+")/.exec(sql.trim())?.[1]
-  );
+  foreignKeys: Array<PostDataStep & { weight: number }>;
 }
 
 export function planPostData(entries: DumpEntry[], partitioned: Set<string>, tableBytes: Map<string, number>): PostDataPlan {
   const plan: PostDataPlan = { indexes: [], sequential: [], foreignKeys: [] };
   for (const entry of entries) {
-    const table = entryTable(entry.sql);
+    // Only what is built in parallel needs its table (to wait for its data, and for its weight).
+    const first = ['INDEX', 'CONSTRAINT', 'FK CONSTRAINT'].includes(entry.type) ? entry.statements[0] : undefined;
+    const table = statementTable(first);
     const weight = (table && tableBytes.get(table)) || 0;
     const onPartitioned = table ? partitioned.has(table) : false;
-    if (entry.type === 'INDEX' && !onPartitioned && !/\bON ONLY\b/.test(entry.sql)) {
-      plan.indexes.push({ entry, sql: entry.sql, weight });
+    if (entry.type === 'INDEX' && !onPartitioned && !isIndexOnOnly(first)) {
+      plan.indexes.push({ entry, sql: entry.sql, weight, table });
     } else if (entry.type === 'CONSTRAINT' && !onPartitioned) {
-      const split = splitKeyConstraint(entry.sql);
+      const split = entry.statements.length === 1 ? splitKeyConstraint(first!) : undefined;
       if (split) {
-        plan.indexes.push({ entry, sql: split.index, weight });
-        plan.sequential.push({ entry, sql: split.attach });
+        plan.indexes.push({ entry, sql: split.index, weight, table });
+        plan.sequential.push({ entry, sql: split.attach, table });
       } else {
-        plan.sequential.push({ entry, sql: entry.sql });
+        plan.sequential.push({ entry, sql: entry.sql, table });
       }
     } else if (entry.type === 'FK CONSTRAINT') {
-      plan.foreignKeys.push({ entry, sql: entry.sql, weight });
+      plan.foreignKeys.push({ entry, sql: entry.sql, weight, table });
     } else {
-      plan.sequential.push({ entry, sql: entry.sql });
+      plan.sequential.push({ entry, sql: entry.sql, table });
     }
   }
   plan.indexes.sort((a, b) => b.weight - a.weight);

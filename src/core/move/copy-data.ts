@@ -116,12 +116,17 @@ export class DataProgress {
 
 const formatClause = (format: CopyFormat): string => (format === 'binary' ? '(FORMAT binary)' : '');
 
+/**
+ * The column list COPY reads and writes. A table with no columns still has rows: `COPY t () ...`
+ * is a syntax error, so the list is left out (COPY then takes all zero columns, text or binary).
+ */
+const columnList = (t: TablePlan): string => (t.columns.length > 0 ? ` (${t.columns.join(', ')})` : '');
+
 function copyOutSql(unit: CopyUnit, format: CopyFormat): string {
   const t = unit.table;
-  const cols = t.columns.join(', ');
   return unit.where
-    ? `COPY (SELECT ${cols} FROM ONLY ${t.qualified} WHERE ${unit.where}) TO STDOUT ${formatClause(format)}`
-    : `COPY ${t.qualified} (${cols}) TO STDOUT ${formatClause(format)}`;
+    ? `COPY (SELECT ${t.columns.join(', ')} FROM ONLY ${t.qualified} WHERE ${unit.where}) TO STDOUT ${formatClause(format)}`
+    : `COPY ${t.qualified}${columnList(t)} TO STDOUT ${formatClause(format)}`;
 }
 
 
@@ -138,7 +143,7 @@ async function loadInto(
   try {
     if (mode !== 'append') await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
     const options = [format === 'binary' ? 'FORMAT binary' : '', mode === 'freeze' ? 'FREEZE' : ''].filter(Boolean).join(', ');
-    const sink = tgt.query(copyFrom(`COPY ${table.qualified} (${table.columns.join(', ')}) FROM STDIN${options ? ` (${options})` : ''}`));
+    const sink = tgt.query(copyFrom(`COPY ${table.qualified}${columnList(table)} FROM STDIN${options ? ` (${options})` : ''}`));
     await feed(sink);
     const rows = Number(sink.rowCount ?? 0);
     if (expectRows !== undefined && rows !== expectRows) throw new Error(`loaded ${rows} rows where the dump holds ${expectRows}`);

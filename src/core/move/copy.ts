@@ -21,7 +21,7 @@ import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type Copy
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
-import { buildPlan, type MovePlan } from './plan.js';
+import { buildPlan, readSequences, type MovePlan } from './plan.js';
 import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
 
@@ -130,6 +130,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
 
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () =>
       buildPlan(holder!.client, options)));
+    warnings.push(...plan.warnings);
 
     // --clean drops what the last offramp copy into this target loaded (its journal says which
     // schemas), so a rehearsal can be repeated without touching anything else in the database.
@@ -200,7 +201,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       return dataProgress.results();
     }));
 
-    const sequenceRows = await query<{ name: string; last_value: string | null }>(holder.client, loadSql('move/sequences.sql'), [plan.schemas], 'read sequences');
+    const sequenceRows = await readSequences(holder.client, plan);
     await holder.release();
     holder = undefined;
     const { deferred, deferredFile } = await finishLoad({

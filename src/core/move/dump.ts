@@ -14,7 +14,7 @@ import { VERSION } from '../../version.js';
 import { ARTIFACT_FORMAT, ARTIFACT_VERSION, MANIFEST, sha256File, type Manifest } from './artifact.js';
 import { dumpUnits, type CopyFormat } from './copy-data.js';
 import { timedPhase, type Phases } from './finish.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, readSequences } from './plan.js';
 import { collectSchema } from './schema-stage.js';
 
 export interface DumpOptions {
@@ -71,6 +71,7 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
     holder = await exportSnapshot(source, options.connectTimeoutSeconds);
     const [facts] = await query<{ version: string; num: string; now: string }>(holder.client, `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, now()::text AS now`);
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () => buildPlan(holder!.client, options)));
+    for (const w of plan.warnings) progress.log('warn', w);
     const bundle = await timedPhase(phases, 'schema', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
       collectSchema(source, holder!.client, holder!.id, plan)));
     writeFileSync(join(staging, 'pre-data.sql'), bundle.preData);
@@ -82,7 +83,7 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
     const units = plan.units.map((u, i) => ({ ...u, file: `data/${String(i + 1).padStart(4, '0')}-${safeName(u.id)}.copy.gz` }));
     const dumped = await timedPhase(phases, 'data', () => inStep(progress, `dump data (${options.jobs} jobs, ${options.dataFormat})`, (step) =>
       dumpUnits(units, staging, { source, snapshot: holder!.id, format: options.dataFormat, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, step })));
-    const sequences = await query<{ name: string; last_value: string | null }>(holder.client, loadSql('move/sequences.sql'), [plan.schemas], 'read sequences');
+    const sequences = await readSequences(holder.client, plan);
     const snapshotId = holder.id;
     await holder.release();
     holder = undefined;

@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { ConnectionInfo } from '../../db/url.js';
 import { inStep, type Progress, type StepHandle } from '../../output/progress.js';
-import { entryTable, type DeferredObject, type PostDataPlan } from './apply-schema.js';
+import type { DeferredObject, PostDataPlan } from './apply-schema.js';
+import { parseStatements } from '../../db/sql-parse.js';
+import { joinStatements } from './dump-sql.js';
 import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
 import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
@@ -39,7 +41,7 @@ export function targetSessionSql(preamble: string, jobs: number): string {
 export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, ctx: PostDataContext, deferred: DeferredObject[]): Array<PipelineTask<R>> {
   return plan.indexes.map((item) => ({
     kind: 'index' as const,
-    table: entryTable(item.sql) ?? item.entry.name,
+    table: item.table ?? item.entry.name,
     weight: item.weight,
     label: `index ${item.entry.name.split(' ').pop()}`,
     run: (r: R) => runPostDataItem(client(r), item, ctx, deferred),
@@ -127,7 +129,8 @@ export async function finishLoad(input: FinishInput, afterPostData?: () => void)
   if (deferred.length > 0) {
     mkdirSync(resolve(input.workDir), { recursive: true });
     deferredFile = join(resolve(input.workDir), `deferred-${input.target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
-    writeFileSync(deferredFile, deferred.map((d) => `-- ${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason.replace(/\n/g, ' ')}\n${d.sql.trim()}\n`).join('\n'));
+    // One comment line per object (names may hold newlines), then its statements, each ending in one `;`.
+    writeFileSync(deferredFile, deferred.map((d) => `-- ${`${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason}`.replace(/[\r\n]+/g, ' ')}\n${joinStatements(parseStatements(d.sql))}\n`).join('\n'));
   }
   return { deferred, deferredFile };
 }

@@ -4,6 +4,9 @@
  */
 import type pg from 'pg';
 import { loadSql, query } from '../../db/sql.js';
+import { quoteIdent } from '../../db/sql-parse.js';
+import { UsageError } from '../../errors.js';
+import { exactName, parseTablePattern, type TablePattern } from './name-pattern.js';
 import { isManagedSchema, isPlatformOnlyExtension, looksLikeSupabase, PLATFORM_ROLES } from '../supabase/platform.js';
 
 export type Platform = 'supabase' | 'postgres';
@@ -50,11 +53,16 @@ export interface MovePlan {
   /** Schemas deliberately left behind (managed by the platform, or excluded by the user). */
   excludedSchemas: string[];
   tables: TablePlan[];
-  /** Tables --exclude-table left out, as "schema"."name" (exact, for pg_dump). */
-  excludedTables: string[];
+  /**
+   * Tables --exclude-table left out, with the sequences they own (serial, identity) and the views
+   * that read them: exact names for pg_dump.
+   */
+  excludedTables: Array<{ schema: string; name: string }>;
   units: CopyUnit[];
   partitioned: Set<string>;
   extensions: ExtensionPlan[];
+  /** What the user should know about the selection (an exclusion that matched nothing). */
+  warnings: string[];
 }
 
 export interface PlanOptions {
@@ -67,7 +75,7 @@ export interface PlanOptions {
   splitBytes: number;
 }
 
-export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+export { quoteIdent };
 
 export async function detectPlatform(client: pg.ClientBase): Promise<Platform> {
   const [row] = await query<{ users: boolean; objects: boolean; roles: string[] }>(
@@ -78,13 +86,6 @@ export async function detectPlatform(client: pg.ClientBase): Promise<Platform> {
     'detect the source platform',
   );
   return looksLikeSupabase({ hasAuthUsers: row!.users, hasStorageObjects: row!.objects, platformRoles: row!.roles }) ? 'supabase' : 'postgres';
-}
-
-/** A table name given as schema.name or name (public), matched case-sensitively with * and ? wildcards. */
-function matchesTableFilter(filter: string, t: { schema: string; name: string }): boolean {
-  const [schema, name] = filter.includes('.') ? filter.split('.', 2) : ['public', filter];
-  const like = (pattern: string, value: string): boolean => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
-  return like(schema!, t.schema) && like(name!, t.name);
 }
 
 function cutUnits(table: TablePlan, options: PlanOptions, canSplit: boolean): CopyUnit[] {
@@ -110,20 +111,54 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
   const serverVersionNum = Number(v);
 
   const allSchemas = await query<{ name: string; extension_owned: boolean }>(client, loadSql('move/schemas.sql'), [], 'list schemas');
+  const warnings: string[] = [];
+  const wanted = options.schemas.map(exactName);
+  const unwanted = options.excludeSchemas.map(exactName);
+  const known = new Set(allSchemas.map((s) => s.name));
+  for (const [i, name] of wanted.entries()) {
+    if (!known.has(name)) {
+      throw new UsageError(`--schema ${options.schemas[i]} matches no schema of the source`, {
+        hint: `schema names are exact and case-sensitive; the source has: ${[...known].join(', ')}; nothing was changed`,
+      });
+    }
+  }
+  for (const [i, name] of unwanted.entries()) {
+    if (!known.has(name)) warnings.push(`--exclude-schema ${options.excludeSchemas[i]} matches no schema of the source`);
+  }
   const excludedSchemas: string[] = [];
   const schemas: string[] = [];
   for (const s of allSchemas) {
     const managed = platform === 'supabase' && isManagedSchema(s.name);
-    const excluded = s.extension_owned || managed || options.excludeSchemas.includes(s.name) || (options.schemas.length > 0 && !options.schemas.includes(s.name));
+    const excluded = s.extension_owned || managed || unwanted.includes(s.name) || (wanted.length > 0 && !wanted.includes(s.name));
     (excluded ? excludedSchemas : schemas).push(s.name);
+  }
+  for (const [i, name] of wanted.entries()) {
+    if (schemas.length > 0 && !schemas.includes(name)) warnings.push(`--schema ${options.schemas[i]} is left behind all the same: ${platform === 'supabase' && isManagedSchema(name) ? 'the platform manages it' : unwanted.includes(name) ? '--exclude-schema names it too' : 'an extension owns it'}`);
+  }
+  if (schemas.length === 0) {
+    throw new UsageError('the selection leaves no schema to copy', {
+      hint: `${wanted.length > 0 ? `--schema ${options.schemas.join(', ')} names only schemas offramp leaves behind (platform-managed or owned by an extension)` : 'every schema is excluded'}; nothing was changed`,
+    });
   }
 
   const rows = await query<{
-    schema: string; name: string; kind: 'r' | 'p'; is_partition: boolean; estimated_rows: string; pages: string; bytes: string;
+    oid: string; schema: string; name: string; kind: 'r' | 'p'; is_partition: boolean; estimated_rows: string; pages: string; bytes: string;
     columns: string[] | null; extension_types: string[] | null;
   }>(client, loadSql('move/tables.sql'), [schemas], 'list tables');
-  const excluded = (r: { schema: string; name: string }): boolean => options.excludeTables.some((f) => matchesTableFilter(f, r));
-  const excludedTables = rows.filter(excluded).map((r) => `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`);
+  const patterns: TablePattern[] = options.excludeTables.map(parseTablePattern);
+  const excluded = (r: { schema: string; name: string }): boolean => patterns.some((p) => p.matches(r.schema, r.name));
+  for (const p of patterns) {
+    if (!rows.some((r) => p.matches(r.schema, r.name))) warnings.push(`--exclude-table ${p.text} matches no table of the copied schemas`);
+  }
+  const excludedRows = rows.filter(excluded);
+  // A table's serial and identity sequences go with it: left behind, pg_dump would still create
+  // them and their OWNED BY, and setval would look for an identity sequence nobody made.
+  const owned = excludedRows.length === 0 ? [] : await query<{ schema: string; name: string }>(
+    client, loadSql('move/owned-sequences.sql'), [excludedRows.map((r) => r.oid)], 'list sequences owned by excluded tables');
+  const views = excludedRows.length === 0 ? [] : await query<{ schema: string; name: string }>(
+    client, loadSql('move/dependent-views.sql'), [excludedRows.map((r) => r.oid)], 'list views that read excluded tables');
+  if (views.length > 0) warnings.push(`left out with the excluded tables, which they read: view${views.length > 1 ? 's' : ''} ${views.map((v) => `${v.schema}.${v.name}`).join(', ')}`);
+  const excludedTables = [...excludedRows.map((r) => ({ schema: r.schema, name: r.name })), ...owned, ...views];
   const tables: TablePlan[] = rows
     .filter((r) => !excluded(r))
     .map((r) => ({
@@ -151,5 +186,11 @@ export async function buildPlan(client: pg.ClientBase, options: PlanOptions): Pr
     client, loadSql('move/extensions.sql'), [schemas], 'list extensions',
   );
   const extensions = extRows.map((e) => ({ ...e, platformOnly: isPlatformOnlyExtension(e.name) }));
-  return { platform, serverVersionNum, schemas, excludedSchemas, tables, excludedTables, units, partitioned, extensions };
+  return { platform, serverVersionNum, schemas, excludedSchemas, tables, excludedTables, units, partitioned, extensions, warnings };
+}
+
+/** Sequence positions to carry over: those of the copied schemas, not those left out with their table. */
+export async function readSequences(client: pg.ClientBase, plan: MovePlan): Promise<Array<{ name: string; last_value: string | null }>> {
+  const skip = plan.excludedTables;
+  return query<{ name: string; last_value: string | null }>(client, loadSql('move/sequences.sql'), [plan.schemas, skip.map((t) => t.schema), skip.map((t) => t.name)], 'read sequences');
 }

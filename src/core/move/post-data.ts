@@ -10,7 +10,8 @@ import { connect } from '../../db/connect.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { QueryError } from '../../errors.js';
 import type { StepHandle } from '../../output/progress.js';
-import { DEFERRABLE_SQLSTATES, type DeferredObject, type PostDataPlan } from './apply-schema.js';
+import { DEFERRABLE_SQLSTATES, type DeferredObject, type PostDataPlan, type PostDataStep } from './apply-schema.js';
+import { foreignKeySchemas } from './sql-rewrite.js';
 import { runPool } from './pool.js';
 
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42P16', '42P06']);
@@ -26,10 +27,10 @@ export interface PostDataContext {
   leftBehind: string[];
 }
 
-export type PostDataItem = { entry: { type: string; name: string; schema: string | null; sql: string }; sql: string };
+export type PostDataItem = PostDataStep;
 
 export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx: PostDataContext, deferred: DeferredObject[]): Promise<void> {
-  const refersLeftBehind = ctx.leftBehind.some((s) => item.sql.includes(`REFERENCES "${s}".`));
+  const refersLeftBehind = item.entry.type === 'FK CONSTRAINT' && foreignKeySchemas(item.entry.statements).some((s) => ctx.leftBehind.includes(s));
   if (refersLeftBehind) {
     deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: 'references a table of a schema the copy leaves behind (e.g. auth.users); create it after `offramp auth migrate`', sql: item.sql });
     return;

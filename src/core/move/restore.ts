@@ -64,6 +64,7 @@ function planFromManifest(m: Manifest): MovePlan {
     units: [],
     partitioned: new Set(m.plan.partitioned),
     extensions: m.plan.extensions,
+    warnings: [],
   };
 }
 

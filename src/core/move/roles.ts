@@ -6,19 +6,9 @@
 import type pg from 'pg';
 import { loadSql, query } from '../../db/sql.js';
 import { API_ROLES, isPlatformRole } from '../supabase/platform.js';
-import { quoteIdent } from './plan.js';
+import { quoteIdent } from '../../db/sql-parse.js';
 
-/** Role names a statement refers to: grantees, FOR ROLE, policy TO lists, GRANTED BY. */
-export function rolesInStatement(sql: string): string[] {
-  const roles = new Set<string>();
-  // A policy names its roles before USING / WITH CHECK; the expressions may hold "FROM" subqueries.
-  if (/^\s*CREATE POLICY /i.test(sql)) sql = sql.split(/\s(?:USING|WITH CHECK)\s*\(/)[0]!;
-  const list = /\b(?:TO|FROM|FOR ROLE|GRANTED BY)\s+((?:"(?:[^"]|"")+"|PUBLIC|CURRENT_USER|SESSION_USER)(?:\s*,\s*(?:"(?:[^"]|"")+"|PUBLIC|CURRENT_USER|SESSION_USER))*)/g;
-  for (const m of sql.matchAll(list)) {
-    for (const r of m[1]!.matchAll(/"((?:[^"]|"")+)"/g)) roles.add(r[1]!.replace(/""/g, '"'));
-  }
-  return [...roles];
-}
+export { rolesInStatement } from './sql-rewrite.js';
 
 export interface RolePlan {
   create: Array<{ name: string; sql: string; reason: string }>;

@@ -13,8 +13,10 @@ import type { ConnectionInfo } from '../../db/url.js';
 import { ExternalToolError, QueryError } from '../../errors.js';
 import { findClientTools } from '../../db/pg-tools.js';
 import { PLATFORM_EVENT_TRIGGERS } from '../supabase/platform.js';
-import { applyPreData, splitStatements, type DeferredObject } from './apply-schema.js';
-import { parseDump, runPgDump, type DumpEntry } from './dump-sql.js';
+import { loadSqlParser, quoteIdent } from '../../db/sql-parse.js';
+import { applyPreData, type DeferredObject } from './apply-schema.js';
+import { joinStatements, parseDump, runPgDump, withSql, type DumpEntry } from './dump-sql.js';
+import { createdTable, createSchemaIfNotExists, removeColumnDefaults, renameSchemaReferences } from './sql-rewrite.js';
 import type { MovePlan } from './plan.js';
 import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
 import { createExtensions, dropSchemas, type ExtensionOutcome } from './target-prep.js';
@@ -87,18 +89,22 @@ export async function collectSchema(source: ConnectionInfo, client: pg.ClientBas
     // The plan already resolved --exclude-table; pg_dump gets exact quoted names, so both agree.
     excludeTables: plan.excludedTables,
   };
+  // The parser's WASM module loads while pg_dump runs.
   const [preData, postData] = await Promise.all([
     runPgDump({ ...dumpOptions, section: 'pre-data' }),
     runPgDump({ ...dumpOptions, section: 'post-data' }),
+    loadSqlParser(),
   ]);
   const referenced = new Set<string>();
-  for (const e of [...parseDump(preData).entries, ...parseDump(postData).entries].filter(roleBearing)) for (const r of rolesInStatement(e.sql)) referenced.add(r);
+  for (const e of [...(await parseDump(preData)).entries, ...(await parseDump(postData)).entries].filter(roleBearing)) {
+    for (const stmt of e.statements) for (const r of rolesInStatement(stmt)) referenced.add(r);
+  }
   const roles = await readRoleAttributes(client, [...referenced]);
   // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they match.
   await client.query('SET LOCAL quote_all_identifiers = on');
   const authDefaults = await query<SchemaBundle['authDefaults'][number]>(client, loadSql('move/auth-defaults.sql'), [plan.schemas, plan.excludedSchemas], 'find defaults that call platform functions');
   await client.query('SET LOCAL quote_all_identifiers = off');
-  const owners = await query<{ owner: string; stmt: string }>(client, loadSql('move/owners.sql'), [plan.schemas], 'read owners');
+  const owners = await query<{ owner: string; stmt: string }>(client, loadSql('move/owners.sql'), [plan.schemas, plan.excludedTables.map((t) => t.schema), plan.excludedTables.map((t) => t.name)], 'read owners');
   return { preData, postData, pgDumpVersion: pgDump.version, roles, authDefaults, owners };
 }
 
@@ -117,11 +123,10 @@ export interface ApplySchemaInput {
 /** Target side: filter the bundle's entries and apply pre-data in one transaction. */
 export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcome> {
   const { plan, control, bundle } = input;
-  const pre = parseDump(bundle.preData);
-  const post = parseDump(bundle.postData);
+  const pre = await parseDump(bundle.preData);
+  const post = await parseDump(bundle.postData);
   const dropped: DroppedStatement[] = [];
   const relocate = plan.platform === 'supabase' && input.extensionsSchema !== 'extensions';
-  const rewrite = (sql: string): string => (relocate ? sql.split('"extensions".').join(`"${input.extensionsSchema.replace(/"/g, '""')}".`) : sql);
   const keep = (entries: DumpEntry[]): DumpEntry[] =>
     entries.flatMap((e) => {
       const why = unwanted(e);
@@ -130,27 +135,29 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
         return [];
       }
       // The extensions step may already have made the schema an extension lives in.
-      const sql = e.type === 'SCHEMA' ? e.sql.replace(/^CREATE SCHEMA /m, 'CREATE SCHEMA IF NOT EXISTS ') : e.sql;
-      return [{ ...e, sql: rewrite(sql) }];
+      let entry = e.type === 'SCHEMA' ? withSql(e, createSchemaIfNotExists(e.sql, e.statements)) : e;
+      if (relocate) entry = withSql(entry, renameSchemaReferences(entry.sql, 'extensions', input.extensionsSchema));
+      return [entry];
     });
   let preEntries = keep(pre.entries);
   let postEntries = keep(post.entries);
 
   // Roles: what kept grants and policies name; platform roles the target lacks are dropped from them.
   const referenced = new Set<string>();
-  for (const e of [...preEntries, ...postEntries].filter(roleBearing)) for (const r of rolesInStatement(e.sql)) referenced.add(r);
+  for (const e of [...preEntries, ...postEntries].filter(roleBearing)) for (const stmt of e.statements) for (const r of rolesInStatement(stmt)) referenced.add(r);
   for (const to of Object.values(input.ownerMap)) referenced.add(to);
   const roles = await planRoles(bundle.roles, control, referenced);
   const filterRoles = (entries: DumpEntry[]): DumpEntry[] =>
     entries.flatMap((e) => {
       if (!roleBearing(e)) return [e];
-      const statements = splitStatements(e.sql).filter((stmt) => {
+      const statements = e.statements.filter((stmt) => {
         const lacking = rolesInStatement(stmt).filter((r) => roles.missing.has(r));
         if (lacking.length === 0) return true;
-        dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.split('\n')[0]!, reason: `names role ${lacking.join(', ')}, a platform role the target does not have` });
+        dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.text.split('\n')[0]!, reason: `names role ${lacking.join(', ')}, a platform role the target does not have` });
         return false;
       });
-      return statements.length > 0 ? [{ ...e, sql: statements.map((s) => `${s};`).join('\n') }] : [];
+      if (statements.length === e.statements.length) return [e];
+      return statements.length > 0 ? [withSql(e, joinStatements(statements))] : [];
     });
   preEntries = filterRoles(preEntries);
   postEntries = filterRoles(postEntries);
@@ -163,18 +170,16 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   // Defaults that call auth.*/storage.* functions are set later, so the tables themselves load now.
   const rewriteTable = (entry: DumpEntry): { sql: string; deferred: DeferredObject[] } | undefined => {
-    const mine = bundle.authDefaults.filter((d) => d.schema === entry.schema && d.table_name === entry.name);
+    const created = createdTable(entry.statements);
+    if (!created) return undefined;
+    const mine = bundle.authDefaults.filter((d) => d.schema === created.schema && d.table_name === created.name);
     if (mine.length === 0) return undefined;
-    let sql = entry.sql;
-    const deferred: DeferredObject[] = [];
-    for (const d of mine) {
-      sql = sql.split(` DEFAULT ${d.expression}`).join('');
-      deferred.push({
-        type: 'DEFAULT', name: `${d.table_name}.${d.column_name}`, schema: d.schema,
-        reason: `the default calls ${d.expression}, which the target gets from the auth/RLS stage`,
-        sql: `ALTER TABLE "${d.schema}"."${d.table_name}" ALTER COLUMN "${d.column_name}" SET DEFAULT ${d.expression};`,
-      });
-    }
+    const sql = removeColumnDefaults(entry.sql, mine.map((d) => d.column_name));
+    const deferred = mine.map((d): DeferredObject => ({
+      type: 'DEFAULT', name: `${d.table_name}.${d.column_name}`, schema: d.schema,
+      reason: `the default calls ${d.expression}, which the target gets from the auth/RLS stage`,
+      sql: `ALTER TABLE ${quoteIdent(d.schema)}.${quoteIdent(d.table_name)} ALTER COLUMN ${quoteIdent(d.column_name)} SET DEFAULT ${d.expression};`,
+    }));
     return { sql, deferred };
   };
 
@@ -195,7 +200,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
     outcome.deferred = result.deferred;
     // Owners: everything belongs to the connecting role unless mapped.
     for (const o of bundle.owners.filter((x) => input.ownerMap[x.owner])) {
-      await control.query(`${o.stmt}"${input.ownerMap[o.owner]!.replace(/"/g, '""')}"`);
+      await control.query(`${o.stmt}${quoteIdent(input.ownerMap[o.owner]!)}`);
       outcome.ownersMapped++;
     }
     await control.query('COMMIT');
