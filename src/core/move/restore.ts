@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
+import { databaseIdentity } from '../../db/identity.js';
 import { query } from '../../db/sql.js';
 import { parseConnectionUrl } from '../../db/url.js';
 import { UsageError } from '../../errors.js';
@@ -81,6 +82,13 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
 
   const control = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-restore' });
   try {
+    // By identity, not URL: another host name, port or pooler can reach the very database dumped.
+    if (manifest.source.identity !== undefined && manifest.source.identity === (await databaseIdentity(control))) {
+      throw new UsageError(`the target ${target.masked} is the database this dump was taken from`, {
+        hint: 'point --target at the self-hosted server; restore never writes into the dumped database; nothing was changed',
+      });
+    }
+    if (manifest.source.identity === undefined) progress.log('warn', 'this dump was made by an older offramp that did not record the source database identity: make sure --target is not the dumped database');
     await acquireCopyLock(control, target.masked);
     const [{ v }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
     const sourceMajor = Math.floor(manifest.source.serverVersionNum / 10000);
