@@ -9,9 +9,10 @@ import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { redactDeep } from '../../secrets.js';
 import { makePrivateDir, openPrivateAppend } from './private-files.js';
+import type { PlannedObject } from './replace.js';
 
 export type JournalRecord =
-  | { type: 'start'; version: string; snapshot: string; source: string; target: string; plan: { tables: string[]; units: number } }
+  | { type: 'start'; version: string; snapshot: string; source: string; target: string; plan: { tables: string[]; units: number }; objects?: PlannedObject[] }
   | { type: 'resume'; snapshot: string | null; consistent: boolean }
   | { type: 'phase-done'; phase: string }
   | { type: 'unit-done'; unit: string; table: string; rows: number; bytes: number }

@@ -21,7 +21,9 @@ import { postDataSession } from './post-data.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
 import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
-import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
+import { acquireCopyLock } from './target-prep.js';
+import { parseDump } from './dump-sql.js';
+import { describeObject, plannedObjects, planReplacement, type ReplacementInput } from './replace.js';
 
 export interface RestoreOptions {
   from: string;
@@ -50,6 +52,8 @@ export interface RestoreResult {
   /** The ten longest pipeline tasks (copy units, index builds, ANALYZE): where the time went. */
   slowest: Array<{ task: string; seconds: number }>;
   schema: SchemaSummary;
+  /** Target objects dropped and created again before the data landed (--yes). */
+  replaced: string[];
   deferred: DeferredObject[];
   deferredFile?: string;
 }
@@ -101,11 +105,12 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     if (targetMajor < sourceMajor) {
       progress.log('warn', `restoring a PostgreSQL ${sourceMajor} dump into ${targetMajor}: newer syntax in the schema may fail`);
     }
-    const existing = await existingUserTables(control);
-    if (existing.length > 0 && !options.yes) refuseNonEmpty(existing, target.database, false);
+    // --yes replaces exactly the objects the dump creates that the target already has (replace.ts).
+    const input: ReplacementInput = { planned: plannedObjects(parseDump(bundle.preData).entries), yes: options.yes, database: target.database, canClean: false };
+    const replace = { input, confirmed: (await planReplacement(control, input)).map(describeObject) };
 
     const schema = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
-      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, dropFirst: options.yes ? plan.schemas : [], skipPreData: false })));
+      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, replace, skipPreData: false })));
 
     const byName = new Map(plan.tables.map((t) => [t.display, t]));
     const files = manifest.units.map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }));
@@ -141,7 +146,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       ok: true, from: dir, target: target.masked, dumpedAt: manifest.snapshot.time, source: manifest.source.url, platform: plan.platform,
       dataFormat: manifest.dataFormat, filesVerified: verified, tables: sorted,
       totals: { tables: sorted.length, rows: sorted.reduce((s, t) => s + t.rows, 0), bytes: sorted.reduce((s, t) => s + t.bytes, 0), seconds: Math.round(seconds * 100) / 100 },
-      phases, slowest: topTen(slowest), schema: summarizeSchema(schema), deferred, deferredFile,
+      phases, slowest: topTen(slowest), schema: summarizeSchema(schema), replaced: schema.replaced, deferred, deferredFile,
     };
   } finally {
     await control.end().catch(() => {});

@@ -17,7 +17,8 @@ import { applyPreData, splitStatements, type DeferredObject } from './apply-sche
 import { parseDump, runPgDump, type DumpEntry } from './dump-sql.js';
 import type { MovePlan } from './plan.js';
 import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
-import { createExtensions, dropSchemas, type ExtensionOutcome } from './target-prep.js';
+import { createExtensions, type ExtensionOutcome } from './target-prep.js';
+import { replaceObjects, type ReplacementInput } from './replace.js';
 
 /** Everything the target side needs to rebuild the schema, without the source. */
 export interface SchemaBundle {
@@ -45,12 +46,14 @@ export interface SchemaOutcome {
   dropped: DroppedStatement[];
   deferred: DeferredObject[];
   ownersMapped: number;
+  /** Target objects dropped and created again (--yes, --clean), as pg_identify_object names them. */
+  replaced: string[];
 }
 
-export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData'>;
+export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced'>;
 
 export function summarizeSchema(o: SchemaOutcome): SchemaSummary {
-  const { preamble: _p, postData: _d, ...rest } = o;
+  const { preamble: _p, postData: _d, replaced: _r, ...rest } = o;
   return rest;
 }
 
@@ -108,8 +111,11 @@ export interface ApplySchemaInput {
   control: pg.Client;
   extensionsSchema: string;
   ownerMap: Record<string, string>;
-  /** Schemas to drop on the target first, in the same transaction (--yes, --clean). */
-  dropFirst: string[];
+  /**
+   * --yes / --clean: what planReplacement decided and the user confirmed; decided again and
+   * dropped first, in the same transaction.
+   */
+  replace?: { input: ReplacementInput; confirmed: string[] };
   /** Resume after pre-data committed: only compute the post-data list. */
   skipPreData: boolean;
 }
@@ -157,7 +163,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   const outcome: SchemaOutcome = {
     preamble: pre.preamble, postData: postEntries, pgDump: bundle.pgDumpVersion, preDataEntries: preEntries.length, extensions: [],
-    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0,
+    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [],
   };
   if (input.skipPreData) return outcome;
 
@@ -180,7 +186,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   await control.query('BEGIN');
   try {
-    if (input.dropFirst.length > 0) await dropSchemas(control, input.dropFirst);
+    if (input.replace) outcome.replaced = await replaceObjects(control, input.replace.input, input.replace.confirmed);
     for (const r of roles.create) await control.query(r.sql);
     outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.extensionsSchema : e.schema));
     await control.query(pre.preamble);

@@ -1,0 +1,145 @@
+/**
+ * `--yes` and `--clean` replace exactly the objects the copy creates: never an extension, never a
+ * schema, never a target object the copy does not create; and when dropping what must be replaced
+ * would take anything else with it, the copy is refused (exit 2) naming it, with nothing changed.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderCopyText } from '../../src/core/move/render.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { runCli } from '../e2e/run-cli.js';
+import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
+
+const made: TestDatabase[] = [];
+const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
+  const db = await p;
+  made.push(db);
+  return db;
+};
+afterAll(async () => {
+  await Promise.all(made.map((d) => d.drop()));
+});
+
+/** Everything the tests compare on the target: shape and contents of the given schemas, and the extensions (by OID: dropped and recreated would show). */
+async function snapshotOf(url: string, schemas: string[]): Promise<unknown> {
+  return {
+    shape: await schemaFingerprint(url, schemas),
+    rows: await tableStates(url, schemas),
+    extensions: await sql(url, `SELECT oid::int8 AS oid, extname, extnamespace::regnamespace::text AS schema FROM pg_extension ORDER BY extname`),
+    schemas: await sql(url, `SELECT nspname FROM pg_namespace ORDER BY 1`),
+  };
+}
+
+const SMALL_SOURCE = `
+  CREATE TABLE public.authors (id int PRIMARY KEY, name text NOT NULL);
+  CREATE TABLE public.posts (id int PRIMARY KEY, author_id int REFERENCES public.authors, title text);
+  CREATE FUNCTION public.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(t) $$;
+  INSERT INTO public.authors SELECT i, 'author ' || i FROM generate_series(1, 20) i;
+  INSERT INTO public.posts SELECT i, 1 + i % 20, 'post ' || i FROM generate_series(1, 200) i;`;
+
+describe('--yes replaces only what the copy creates', () => {
+  it('keeps PostGIS in public, a schema with a geometry column, view and FK, and the target\'s own tables; replaces the stale copy of a source table', async () => {
+    const source = await track(fixtureDatabase());
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, `
+      CREATE EXTENSION postgis;
+      CREATE TABLE public.mine (id int PRIMARY KEY, note text);
+      INSERT INTO public.mine VALUES (1, 'first'), (2, 'second'), (3, 'third');
+      CREATE SCHEMA unrelated;
+      CREATE TABLE unrelated.places (id int PRIMARY KEY, geom geometry(Point, 4326), mine_id int REFERENCES public.mine);
+      INSERT INTO unrelated.places SELECT i, ST_SetSRID(ST_MakePoint(i, i * 2), 4326), 1 + i % 3 FROM generate_series(1, 25) i;
+      CREATE VIEW unrelated.near AS SELECT p.id, m.note, ST_AsText(p.geom) AS at FROM unrelated.places p JOIN public.mine m ON m.id = p.mine_id;
+      -- an old, different copy of a table the source has: this one the copy replaces
+      CREATE TABLE public.posts (id bigint PRIMARY KEY, stale text);
+      INSERT INTO public.posts VALUES (1, 'old');`);
+    const before = await snapshotOf(target.url, ['public', 'unrelated']);
+    const ours = `SELECT md5(string_agg(format('%s %s %s', id, ST_AsText(geom), mine_id), ',' ORDER BY id)) AS places,
+                         (SELECT md5(string_agg(format('%s %s %s', id, note, at), ',' ORDER BY id)) FROM unrelated.near) AS view,
+                         (SELECT string_agg(note, ',' ORDER BY id) FROM public.mine) AS mine,
+                         (SELECT count(*)::int FROM pg_constraint WHERE conrelid = 'unrelated.places'::regclass AND contype = 'f') AS fks,
+                         (SELECT extnamespace::regnamespace::text || ' ' || oid FROM pg_extension WHERE extname = 'postgis') AS postgis
+                    FROM unrelated.places`;
+    const oursBefore = await sql(target.url, ours);
+    const args = ['copy', '--source', source.url, '--target', target.url, '--extensions-schema', 'public', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-yes-')), '--json'];
+
+    // Without --yes: refused, and the message names the object that would be replaced.
+    const refused = await runCli(args);
+    expect(refused.exitCode).toBe(2);
+    const error = JSON.parse(refused.stdout).error;
+    expect(error).toMatchObject({ code: 'CONFIRMATION_REQUIRED', message: expect.stringMatching(/holds 1 object this load creates: table public\.posts$/) });
+    expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
+
+    const copied = await runCli([...args, '--yes']);
+    expect(copied.exitCode).toBe(0);
+    const result = JSON.parse(copied.stdout).result;
+    expect(result.replaced).toEqual(['table public.posts']);
+    const text = renderCopyText(result, new Chalk({ level: 0 }));
+    expect(text).toMatch(/replaced on the target \(dropped, then created again from the source\): 1 object\n {4}table public\.posts\n/);
+
+    // What the target had of its own is all there, PostGIS with the same OID (never dropped).
+    expect(await sql(target.url, ours)).toEqual(oursBefore);
+    expect(oursBefore).toEqual([expect.objectContaining({ mine: 'first,second,third', fks: 1, postgis: expect.stringMatching(/^public \d+$/) })]);
+    expect(await sql(target.url, 'SELECT count(*)::int AS n FROM unrelated.near')).toEqual([{ n: 25 }]);
+    // ...and the source's tables arrived whole, the stale posts replaced.
+    const got = await tableStates(target.url, ['public']);
+    expect(got['public.mine']).toEqual({ rows: 3, hash: expect.any(String) });
+    delete got['public.mine'];
+    expect(got).toEqual(await tableStates(source.url, ['public']));
+  }, 180_000);
+
+  it('refuses (exit 2) when dropping a replaced table would take a view and a foreign key of another schema; nothing changed', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, SMALL_SOURCE);
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, `
+      CREATE TABLE public.posts (id int PRIMARY KEY, title text); INSERT INTO public.posts VALUES (1, 'target''s own');
+      CREATE SCHEMA unrelated;
+      CREATE VIEW unrelated.post_titles AS SELECT title FROM public.posts;
+      CREATE TABLE unrelated.likes (post_id int REFERENCES public.posts, n int); INSERT INTO unrelated.likes VALUES (1, 5);`);
+    const before = await snapshotOf(target.url, ['public', 'unrelated']);
+    const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-yes-')), '--json']);
+    expect(r.exitCode).toBe(2);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toMatch(/^refused: replacing table public\.posts would also destroy 2 objects this load does not create: /);
+    expect(error.message).toContain('view unrelated.post_titles');
+    expect(error.message).toContain('table constraint likes_post_id_fkey on unrelated.likes');
+    expect(error.hint).toMatch(/nothing was changed/);
+    expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
+    expect(await sql(target.url, `SELECT to_regclass('public.authors') AS t`)).toEqual([{ t: null }]);
+  }, 120_000);
+});
+
+describe('--clean drops only what the earlier copy created', () => {
+  it('keeps the target\'s own table in public, replaces the earlier copy; refuses when a view outside depends on it', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, SMALL_SOURCE);
+    const target = await track(emptyTargetDatabase());
+    const args = ['copy', '--source', source.url, '--target', target.url, '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-clean-')), '--json'];
+    expect((await runCli(args)).exitCode).toBe(0);
+    await sql(target.url, `
+      CREATE TABLE public.mine (id int PRIMARY KEY, note text); INSERT INTO public.mine VALUES (7, 'keep me');
+      CREATE SCHEMA unrelated; CREATE TABLE unrelated.notes (t text); INSERT INTO unrelated.notes VALUES ('mine too');
+      DELETE FROM public.posts WHERE id > 100;`);
+
+    const cleaned = await runCli([...args, '--clean']);
+    expect(cleaned.exitCode).toBe(0);
+    expect(JSON.parse(cleaned.stdout).result.replaced).toEqual(['function public.shout(pg_catalog.text)', 'table public.authors', 'table public.posts']);
+    expect(await sql(target.url, 'SELECT id, note FROM public.mine')).toEqual([{ id: 7, note: 'keep me' }]);
+    expect(await sql(target.url, 'SELECT t FROM unrelated.notes')).toEqual([{ t: 'mine too' }]);
+    const got = await tableStates(target.url, ['public']);
+    delete got['public.mine'];
+    expect(got).toEqual(await tableStates(source.url, ['public']));
+
+    // A view of the target's own on a table the earlier copy made: --clean would destroy it.
+    await sql(target.url, `CREATE VIEW unrelated.titles AS SELECT title FROM public.posts`);
+    const before = await snapshotOf(target.url, ['public', 'unrelated']);
+    const refused = await runCli([...args, '--clean']);
+    expect(refused.exitCode).toBe(2);
+    expect(JSON.parse(refused.stdout).error.message).toMatch(/^refused: replacing .*table public\.posts.* would also destroy 1 object this load does not create: view unrelated\.titles$/);
+    expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
+  }, 180_000);
+});
