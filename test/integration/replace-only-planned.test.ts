@@ -88,6 +88,18 @@ describe('--yes replaces only what the copy creates', () => {
     expect(got['public.mine']).toEqual({ rows: 3, hash: expect.any(String) });
     delete got['public.mine'];
     expect(got).toEqual(await tableStates(source.url, ['public']));
+
+    // A rehearsal repeated: --yes over the earlier copy replaces every object the copy made
+    // (tables, partitions, views, functions, types...) and still nothing of the target's own.
+    const again = await runCli([...args, '--yes']);
+    expect(again.exitCode).toBe(0);
+    const replacedAgain: string[] = JSON.parse(again.stdout).result.replaced;
+    expect(replacedAgain).toEqual(expect.arrayContaining(['table public.posts', 'table public.profiles', 'table public.activity_log']));
+    expect(replacedAgain.filter((o) => /mine|unrelated|spatial_ref_sys/.test(o))).toEqual([]);
+    expect(await sql(target.url, ours)).toEqual(oursBefore);
+    const gotAgain = await tableStates(target.url, ['public']);
+    delete gotAgain['public.mine'];
+    expect(gotAgain).toEqual(await tableStates(source.url, ['public']));
   }, 180_000);
 
   it('refuses (exit 2) when dropping a replaced table would take a view and a foreign key of another schema; nothing changed', async () => {

@@ -109,5 +109,15 @@ describe('restore refuses manifest paths outside the dump', () => {
     expect((await runCli(['restore', '--from', out, '--target', target.url])).exitCode).toBe(0);
     expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
     expect(readdirSync(join(parent, 'outside'))).toEqual(['secret.copy.gz']);
+
+    // Restoring again: without --yes refused naming what would be replaced; with it, exactly that.
+    await sql(target.url, `CREATE TABLE public.mine (id int); INSERT INTO public.mine VALUES (1); DELETE FROM public.notes WHERE id > 10`);
+    const again = await runCli(['restore', '--from', out, '--target', target.url, '--json']);
+    expect(again.exitCode).toBe(2);
+    expect(JSON.parse(again.stdout).error.message).toMatch(/holds 1 object this load creates: table public\.notes$/);
+    const replaced = await runCli(['restore', '--from', out, '--target', target.url, '--yes', '--json']);
+    expect(replaced.exitCode).toBe(0);
+    expect(JSON.parse(replaced.stdout).result.replaced).toEqual(['table public.notes']);
+    expect(await tableStates(target.url, ['public'])).toEqual({ ...(await tableStates(source.url, ['public'])), 'public.mine': { rows: 1, hash: expect.any(String) } });
   }, 120_000);
 });
