@@ -125,6 +125,37 @@ describe('--yes replaces only what the copy creates', () => {
   }, 120_000);
 });
 
+describe('extensions on the target are never dropped', () => {
+  it('a source table named like a PostGIS object of the target: refused (exit 2) naming the extension, PostGIS untouched', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, `CREATE TABLE public.spatial_ref_sys (srid int PRIMARY KEY, note text); INSERT INTO public.spatial_ref_sys VALUES (1, 'not PostGIS')`);
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, 'CREATE EXTENSION postgis');
+    const before = await snapshotOf(target.url, ['public']);
+    const srs = `SELECT count(*)::int AS n FROM public.spatial_ref_sys`;
+    const rowsBefore = await sql(target.url, srs);
+    const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-ext-')), '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(JSON.parse(r.stdout).error.message).toMatch(/^refused: table public\.spatial_ref_sys \(extension postgis\) would have to be replaced, but belongs to an extension/);
+    expect(await snapshotOf(target.url, ['public'])).toEqual(before);
+    expect(await sql(target.url, srs)).toEqual(rowsBefore);
+  }, 120_000);
+
+  it('PostGIS in public on the target, in extensions on the source: the hint points at --extensions-schema public, not --yes', async () => {
+    const source = await track(fixtureDatabase());
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, 'CREATE EXTENSION postgis');
+    const before = await snapshotOf(target.url, ['public']);
+    const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-ext-')), '--json']);
+    expect(r.exitCode).toBe(1);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.message).toMatch(/extension postgis is installed in schema "public" on the target/);
+    expect(error.hint).toMatch(/--extensions-schema public/);
+    expect(error.hint).not.toMatch(/--yes/);
+    expect(await snapshotOf(target.url, ['public'])).toEqual(before);
+  }, 120_000);
+});
+
 describe('--clean drops only what the earlier copy created', () => {
   it('keeps the target\'s own table in public, replaces the earlier copy; refuses when a view outside depends on it', async () => {
     const source = await track(emptySourceDatabase());
