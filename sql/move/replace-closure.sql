@@ -25,24 +25,31 @@ closure(classid, objid, objsubid) AS (
 ),
 owners(classid, objid, objsubid, oc, oo) AS (
   -- who owns each object: climb the auto and internal dependencies (a default belongs to its
-  -- column's table, an index to its table, a rule to its view, a partition to its parent)
+  -- column's table, an index to its table, a rule to its view, a partition to its parent),
+  -- stopping at the replaced objects
   SELECT classid, objid, objsubid, classid, objid FROM closure
   UNION
   SELECT o.classid, o.objid, o.objsubid, d.refclassid, d.refobjid
     FROM owners o JOIN pg_depend d ON d.classid = o.oc AND d.objid = o.oo AND d.deptype IN ('a', 'i')
+   WHERE NOT (d.refclassid = o.oc AND d.refobjid = o.oo)
+     AND NOT EXISTS (SELECT 1 FROM seed s WHERE s.classid = o.oc AND s.objid = o.oo)
 ),
 outside AS (
-  SELECT c.* FROM closure c
-   WHERE NOT EXISTS (SELECT 1 FROM owners o JOIN seed s ON s.classid = o.oc AND s.objid = o.oo
-                      WHERE o.classid = c.classid AND o.objid = c.objid AND o.objsubid = c.objsubid)
+  -- inside only when every way up ends at a replaced object: a table's membership in a
+  -- publication of the target's own (owned by both) is not ours to drop
+  SELECT DISTINCT o.classid, o.objid, o.objsubid FROM owners o
+   WHERE NOT EXISTS (SELECT 1 FROM seed s WHERE s.classid = o.oc AND s.objid = o.oo)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = o.oc AND d.objid = o.oo AND d.deptype IN ('a', 'i')
+                        AND NOT (d.refclassid = o.oc AND d.refobjid = o.oo))
 )
 SELECT DISTINCT i.type || ' ' || i.identity AS object
   FROM outside x
  CROSS JOIN LATERAL pg_identify_object(x.classid, x.objid, x.objsubid) i
  -- name each loss once: not the rule of a lost view, the index of a lost table, the column of a lost table
- WHERE NOT EXISTS (SELECT 1 FROM pg_depend d JOIN closure p ON p.classid = d.refclassid AND p.objid = d.refobjid
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d JOIN outside p ON p.classid = d.refclassid AND p.objid = d.refobjid
                           AND (p.objsubid = 0 OR p.objsubid = d.refobjsubid)
                     WHERE d.classid = x.classid AND d.objid = x.objid AND d.deptype IN ('a', 'i')
                       AND NOT (d.refclassid = x.classid AND d.refobjid = x.objid))
-   AND NOT (x.objsubid <> 0 AND EXISTS (SELECT 1 FROM closure p WHERE p.classid = x.classid AND p.objid = x.objid AND p.objsubid = 0))
+   AND NOT (x.objsubid <> 0 AND EXISTS (SELECT 1 FROM outside p WHERE p.classid = x.classid AND p.objid = x.objid AND p.objsubid = 0))
  ORDER BY 1;

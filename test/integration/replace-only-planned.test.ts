@@ -102,7 +102,7 @@ describe('--yes replaces only what the copy creates', () => {
     expect(gotAgain).toEqual(await tableStates(source.url, ['public']));
   }, 180_000);
 
-  it('refuses (exit 2) when dropping a replaced table would take a view and a foreign key of another schema; nothing changed', async () => {
+  it('refuses (exit 2) when dropping a replaced table would take a view and a foreign key of another schema or its place in a publication; nothing changed', async () => {
     const source = await track(emptySourceDatabase());
     await sql(source.url, SMALL_SOURCE);
     const target = await track(emptyTargetDatabase());
@@ -110,18 +110,22 @@ describe('--yes replaces only what the copy creates', () => {
       CREATE TABLE public.posts (id int PRIMARY KEY, title text); INSERT INTO public.posts VALUES (1, 'target''s own');
       CREATE SCHEMA unrelated;
       CREATE VIEW unrelated.post_titles AS SELECT title FROM public.posts;
-      CREATE TABLE unrelated.likes (post_id int REFERENCES public.posts, n int); INSERT INTO unrelated.likes VALUES (1, 5);`);
+      CREATE TABLE unrelated.likes (post_id int REFERENCES public.posts, n int); INSERT INTO unrelated.likes VALUES (1, 5);
+      CREATE PUBLICATION target_feed FOR TABLE public.posts;`);
+    const publication = `SELECT tablename FROM pg_publication_tables WHERE pubname = 'target_feed'`;
     const before = await snapshotOf(target.url, ['public', 'unrelated']);
     const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-yes-')), '--json']);
     expect(r.exitCode).toBe(2);
     const error = JSON.parse(r.stdout).error;
     expect(error.code).toBe('USAGE');
-    expect(error.message).toMatch(/^refused: replacing table public\.posts would also destroy 2 objects this load does not create: /);
+    expect(error.message).toMatch(/^refused: replacing table public\.posts would also destroy 3 objects this load does not create: /);
     expect(error.message).toContain('view unrelated.post_titles');
+    expect(error.message).toContain('publication relation public.posts in publication target_feed');
     expect(error.message).toContain('table constraint likes_post_id_fkey on unrelated.likes');
     expect(error.hint).toMatch(/nothing was changed/);
     expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
     expect(await sql(target.url, `SELECT to_regclass('public.authors') AS t`)).toEqual([{ t: null }]);
+    expect(await sql(target.url, publication)).toEqual([{ tablename: 'posts' }]);
   }, 120_000);
 });
 
