@@ -171,10 +171,15 @@ describe('--clean drops only what the earlier copy created', () => {
       CREATE TABLE public.mine (id int PRIMARY KEY, note text); INSERT INTO public.mine VALUES (7, 'keep me');
       CREATE SCHEMA unrelated; CREATE TABLE unrelated.notes (t text); INSERT INTO unrelated.notes VALUES ('mine too');
       DELETE FROM public.posts WHERE id > 100;`);
+    // The source dropped a function since: --clean drops the earlier copy's and does not recreate it.
+    await sql(source.url, 'DROP FUNCTION public.shout(text)');
 
     const cleaned = await runCli([...args, '--clean']);
     expect(cleaned.exitCode).toBe(0);
-    expect(JSON.parse(cleaned.stdout).result.replaced).toEqual(['function public.shout(pg_catalog.text)', 'table public.authors', 'table public.posts']);
+    const result = JSON.parse(cleaned.stdout).result;
+    expect(result.replaced).toEqual(['table public.authors', 'table public.posts']);
+    expect(result.cleaned).toEqual(['function public.shout(pg_catalog.text)']);
+    expect(await sql(target.url, `SELECT to_regprocedure('public.shout(text)') AS f`)).toEqual([{ f: null }]);
     expect(await sql(target.url, 'SELECT id, note FROM public.mine')).toEqual([{ id: 7, note: 'keep me' }]);
     expect(await sql(target.url, 'SELECT t FROM unrelated.notes')).toEqual([{ t: 'mine too' }]);
     const got = await tableStates(target.url, ['public']);

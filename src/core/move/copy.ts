@@ -80,6 +80,8 @@ export interface CopyResult {
   schema: SchemaSummary;
   /** Target objects dropped and created again before the data landed (--yes, --clean): what the confirmation covered. */
   replaced: string[];
+  /** --clean: objects the earlier copy made that were dropped and not created again (the source no longer has them). */
+  cleaned: string[];
   deferred: DeferredObject[];
   sequences: number;
   journal: string;
@@ -253,6 +255,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       slowest: topTen(slowest),
       schema: summarizeSchema(schemaOutcome),
       replaced: schemaOutcome.replaced,
+      cleaned: schemaOutcome.cleaned,
       deferred,
       sequences: sequenceRows.length,
       journal: journalPath,

@@ -16,6 +16,7 @@ export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
   lines.push(`  ${'total'.padEnd(width)}  ${String(r.totals.rows).padStart(10)}  ${formatBytes(r.totals.bytes).padStart(9)}  ${r.totals.seconds.toFixed(2).padStart(7)}  ${r.totals.mbPerSecond} MB/s`);
   lines.push('', `  phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`);
   lines.push(...replacedLines(r.replaced, c));
+  if (r.cleaned.length > 0) lines.push(c.yellow(`  dropped by --clean (the earlier copy made them; the source no longer has them): ${r.cleaned.length}`), ...r.cleaned.map((o) => `    ${o}`));
   const ext = r.schema.extensions.map((e) => `${e.name}${e.schema ? ` (${e.schema})` : ''} ${e.action}`).join(', ');
   if (ext) lines.push(`  extensions: ${ext}`);
   if (r.schema.rolesCreated.length > 0) lines.push(`  roles created: ${r.schema.rolesCreated.map((x) => x.name).join(', ')}`);

@@ -48,6 +48,8 @@ export interface TargetObject {
   extension: string | null;
   /** An internal part of another object (an identity sequence): it goes with its owner, never alone. */
   internal: boolean;
+  /** Created again by this load (false: --clean drops it because the earlier copy made it, and no more). */
+  recreated?: boolean;
 }
 
 export const describeObject = (o: Pick<TargetObject, 'type' | 'identity'>): string => `${o.type} ${o.identity}`;
@@ -128,9 +130,9 @@ export async function planReplacement(client: pg.ClientBase, input: ReplacementI
         hint: 'add --yes to replace them as well (drop and create again), or drop them yourself; nothing was changed',
       });
     }
-    replace = [...earlier, ...notOurs];
+    replace = [...earlier.map((o) => ({ ...o, recreated: existing.some((e) => same(e, o)) })), ...notOurs.map((o) => ({ ...o, recreated: true }))];
   } else if (input.yes) {
-    replace = existing;
+    replace = existing.map((o) => ({ ...o, recreated: true }));
   } else {
     const tables = await existingUserTables(client);
     if (existing.length > 0) {
@@ -173,9 +175,10 @@ function dropStatement(o: TargetObject): string {
 
 /**
  * Inside the pre-data transaction: decide again (the catalog is read in the same transaction as
- * the drops), check it is what the user confirmed, and drop. Returns the replaced objects' names.
+ * the drops), check it is what the user confirmed, and drop. Returns the names of the objects
+ * dropped to be created again (replaced) and of those --clean dropped for good (cleaned).
  */
-export async function replaceObjects(client: pg.ClientBase, input: ReplacementInput, confirmed: string[]): Promise<string[]> {
+export async function replaceObjects(client: pg.ClientBase, input: ReplacementInput, confirmed: string[]): Promise<{ replaced: string[]; cleaned: string[] }> {
   const replace = await planReplacement(client, input);
   const now = replace.map(describeObject).sort();
   const expected = [...confirmed].sort();
@@ -187,5 +190,6 @@ export async function replaceObjects(client: pg.ClientBase, input: ReplacementIn
   }
   const order = (o: TargetObject): number => DROP_ORDER.indexOf(o.type) >>> 0;
   for (const o of [...replace].filter((x) => !x.internal).sort((a, b) => order(a) - order(b))) await client.query(dropStatement(o));
-  return now;
+  const names = (recreated: boolean): string[] => replace.filter((o) => Boolean(o.recreated) === recreated).map(describeObject).sort();
+  return { replaced: names(true), cleaned: names(false) };
 }

@@ -48,12 +48,14 @@ export interface SchemaOutcome {
   ownersMapped: number;
   /** Target objects dropped and created again (--yes, --clean), as pg_identify_object names them. */
   replaced: string[];
+  /** Objects the earlier copy made that --clean dropped and this load does not create again. */
+  cleaned: string[];
 }
 
-export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced'>;
+export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced' | 'cleaned'>;
 
 export function summarizeSchema(o: SchemaOutcome): SchemaSummary {
-  const { preamble: _p, postData: _d, replaced: _r, ...rest } = o;
+  const { preamble: _p, postData: _d, replaced: _r, cleaned: _c, ...rest } = o;
   return rest;
 }
 
@@ -163,7 +165,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   const outcome: SchemaOutcome = {
     preamble: pre.preamble, postData: postEntries, pgDump: bundle.pgDumpVersion, preDataEntries: preEntries.length, extensions: [],
-    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [],
+    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [], cleaned: [],
   };
   if (input.skipPreData) return outcome;
 
@@ -186,7 +188,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   await control.query('BEGIN');
   try {
-    if (input.replace) outcome.replaced = await replaceObjects(control, input.replace.input, input.replace.confirmed);
+    if (input.replace) Object.assign(outcome, await replaceObjects(control, input.replace.input, input.replace.confirmed));
     for (const r of roles.create) await control.query(r.sql);
     outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.extensionsSchema : e.schema));
     await control.query(pre.preamble);
