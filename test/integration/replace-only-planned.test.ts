@@ -3,12 +3,14 @@
  * schema, never a target object the copy does not create; and when dropping what must be replaced
  * would take anything else with it, the copy is refused (exit 2) naming it, with nothing changed.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { journalPathFor } from '../../src/core/move/copy.js';
 import { renderCopyText } from '../../src/core/move/render.js';
+import { parseConnectionUrl } from '../../src/db/url.js';
 import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
 import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
@@ -194,4 +196,29 @@ describe('--clean drops only what the earlier copy created', () => {
     expect(JSON.parse(refused.stdout).error.message).toMatch(/^refused: replacing .*table public\.posts.* would also destroy 1 object this load does not create: view unrelated\.titles$/);
     expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
   }, 180_000);
+
+  it('a journal of an earlier offramp version (table names only): --clean drops those tables and nothing else', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, SMALL_SOURCE);
+    const target = await track(emptyTargetDatabase());
+    const workDir = mkdtempSync(join(tmpdir(), 'offramp-clean-'));
+    const args = ['copy', '--source', source.url, '--target', target.url, '--work-dir', workDir, '--json'];
+    expect((await runCli(args)).exitCode).toBe(0);
+    const journal = journalPathFor(workDir, parseConnectionUrl(target.url));
+    const lines = readFileSync(journal, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'start', objects: expect.arrayContaining([{ type: 'FUNCTION', schema: 'public', name: 'shout("text")' }]) });
+    delete lines[0].objects;
+    writeFileSync(journal, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    await sql(target.url, `CREATE TABLE public.mine (id int); INSERT INTO public.mine VALUES (1)`);
+
+    // The function is not in the old journal: it exists on the target, so --clean alone refuses it...
+    const refused = await runCli([...args, '--clean']);
+    expect(refused.exitCode).toBe(2);
+    expect(JSON.parse(refused.stdout).error.message).toMatch(/holds 1 object this copy creates that the earlier offramp copy did not: function public\.shout\(pg_catalog\.text\)$/);
+    // ...and --clean --yes replaces it too.
+    const cleaned = await runCli([...args, '--clean', '--yes']);
+    expect(cleaned.exitCode).toBe(0);
+    expect(JSON.parse(cleaned.stdout).result.replaced).toEqual(['function public.shout(pg_catalog.text)', 'table public.authors', 'table public.posts']);
+    expect(await sql(target.url, 'SELECT id FROM public.mine')).toEqual([{ id: 1 }]);
+  }, 120_000);
 });
