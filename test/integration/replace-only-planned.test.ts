@@ -45,6 +45,8 @@ const SMALL_SOURCE = `
 describe('--yes replaces only what the copy creates', () => {
   it('keeps PostGIS in public, a schema with a geometry column, view and FK, and the target\'s own tables; replaces the stale copy of a source table', async () => {
     const source = await track(fixtureDatabase());
+    // a function whose argument type lives in the relocated extensions schema
+    await sql(source.url, `CREATE FUNCTION public.has_place(g extensions.geography) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT g IS NOT NULL $$`);
     const target = await track(emptyTargetDatabase());
     await sql(target.url, `
       CREATE EXTENSION postgis;
@@ -96,7 +98,7 @@ describe('--yes replaces only what the copy creates', () => {
     const again = await runCli([...args, '--yes']);
     expect(again.exitCode).toBe(0);
     const replacedAgain: string[] = JSON.parse(again.stdout).result.replaced;
-    expect(replacedAgain).toEqual(expect.arrayContaining(['table public.posts', 'table public.profiles', 'table public.activity_log']));
+    expect(replacedAgain).toEqual(expect.arrayContaining(['table public.posts', 'table public.profiles', 'table public.activity_log', 'function public.has_place(public.geography)']));
     expect(replacedAgain.filter((o) => /mine|unrelated|spatial_ref_sys/.test(o))).toEqual([]);
     expect(await sql(target.url, ours)).toEqual(oursBefore);
     const gotAgain = await tableStates(target.url, ['public']);

@@ -22,7 +22,7 @@ import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, type MovePlan } from './plan.js';
-import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
+import { applySchema, collectSchema, extensionsRewrite, summarizeSchema, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedFromTableNames, plannedObjects, planReplacement, type PlannedObject, type ReplacementInput } from './replace.js';
@@ -161,7 +161,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     // the journal is touched (a refused run leaves the earlier copy's journal as it was).
     const bundle = await timedPhase(phases, 'schema-dump', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
       collectSchema(source, holder!.client, snapshot, plan)));
-    const planned = plannedObjects(parseDump(bundle.preData).entries);
+    const planned = plannedObjects(parseDump(bundle.preData).entries, extensionsRewrite(plan, options.extensionsSchema));
     let replacement: { input: ReplacementInput; confirmed: string[] } | undefined;
     if (!previous) {
       const input: ReplacementInput = { planned, yes: options.yes, clean: options.clean ? earlierCopyObjects(journalPath, target.masked) : undefined, database: target.database, canClean: true };

@@ -25,10 +25,16 @@ export interface PlannedObject {
 }
 
 /** Entry types that create a schema-level object the target may already hold under the same name. */
+const ROUTINE_TYPES = new Set(['FUNCTION', 'PROCEDURE', 'AGGREGATE']);
 const CREATING_TYPES = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'SEQUENCE', 'FOREIGN TABLE', 'TYPE', 'DOMAIN', 'FUNCTION', 'PROCEDURE', 'AGGREGATE']);
 
-export function plannedObjects(entries: DumpEntry[]): PlannedObject[] {
-  return entries.filter((e) => CREATING_TYPES.has(e.type) && e.schema !== null).map((e) => ({ type: e.type, schema: e.schema!, name: e.name }));
+/**
+ * The objects pre-data entries create. `rewrite` is the load's --extensions-schema relocation: a
+ * function's name carries its argument types ("near(\"extensions\".\"geography\")"), which
+ * name the relocated schema on the target.
+ */
+export function plannedObjects(entries: DumpEntry[], rewrite: (sql: string) => string = (s) => s): PlannedObject[] {
+  return entries.filter((e) => CREATING_TYPES.has(e.type) && e.schema !== null).map((e) => ({ type: e.type, schema: e.schema!, name: ROUTINE_TYPES.has(e.type) ? rewrite(e.name) : e.name }));
 }
 
 /** A journal of an offramp version that recorded only table names ("schema.name"). */
@@ -53,8 +59,6 @@ export interface TargetObject {
 }
 
 export const describeObject = (o: Pick<TargetObject, 'type' | 'identity'>): string => `${o.type} ${o.identity}`;
-
-const ROUTINE_TYPES = new Set(['FUNCTION', 'PROCEDURE', 'AGGREGATE']);
 
 /**
  * A routine's header name, "name(type, type)", as name and argument types. The list is split with

@@ -20,7 +20,7 @@ import { runLoadPipeline } from './pipeline.js';
 import { postDataSession } from './post-data.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
-import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
+import { applySchema, extensionsRewrite, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedObjects, planReplacement, type ReplacementInput } from './replace.js';
@@ -106,7 +106,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       progress.log('warn', `restoring a PostgreSQL ${sourceMajor} dump into ${targetMajor}: newer syntax in the schema may fail`);
     }
     // --yes replaces exactly the objects the dump creates that the target already has (replace.ts).
-    const input: ReplacementInput = { planned: plannedObjects(parseDump(bundle.preData).entries), yes: options.yes, database: target.database, canClean: false };
+    const input: ReplacementInput = { planned: plannedObjects(parseDump(bundle.preData).entries, extensionsRewrite(plan, options.extensionsSchema)), yes: options.yes, database: target.database, canClean: false };
     const replace = { input, confirmed: (await planReplacement(control, input)).map(describeObject) };
 
     const schema = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>

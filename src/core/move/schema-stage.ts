@@ -122,6 +122,15 @@ export interface ApplySchemaInput {
   skipPreData: boolean;
 }
 
+/**
+ * --extensions-schema on a Supabase source: references to "extensions". point at the schema the
+ * extensions live in on the target (statements, and the argument types in function entry names).
+ */
+export function extensionsRewrite(plan: Pick<MovePlan, 'platform'>, extensionsSchema: string): (sql: string) => string {
+  if (plan.platform !== 'supabase' || extensionsSchema === 'extensions') return (sql) => sql;
+  return (sql) => sql.split('"extensions".').join(`"${extensionsSchema.replace(/"/g, '""')}".`);
+}
+
 /** Target side: filter the bundle's entries and apply pre-data in one transaction. */
 export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcome> {
   const { plan, control, bundle } = input;
@@ -129,7 +138,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
   const post = parseDump(bundle.postData);
   const dropped: DroppedStatement[] = [];
   const relocate = plan.platform === 'supabase' && input.extensionsSchema !== 'extensions';
-  const rewrite = (sql: string): string => (relocate ? sql.split('"extensions".').join(`"${input.extensionsSchema.replace(/"/g, '""')}".`) : sql);
+  const rewrite = extensionsRewrite(plan, input.extensionsSchema);
   const keep = (entries: DumpEntry[]): DumpEntry[] =>
     entries.flatMap((e) => {
       const why = unwanted(e);
