@@ -4,7 +4,7 @@ import { plannedObjects, splitRoutineName } from '../../src/core/move/replace.js
 
 describe('manifest paths', () => {
   it('accepts plain relative paths inside the dump', () => {
-    for (const ok of ['pre-data.sql', 'data/0001-public.posts.copy.gz', 'data/0002-public.a..b.copy.gz']) expect(unsafeManifestPath(ok)).toBe('');
+    for (const ok of ['pre-data.sql', 'data/0001-public.posts.copy.gz', 'data/0002-public.a..b.copy.gz', '..hidden-but-inside']) expect(unsafeManifestPath(ok)).toBe('');
   });
   it('refuses absolute, parent, dot, empty-segment, backslash and NUL paths', () => {
     const bad = ['/etc/shadow', '../../../outside/secret.copy.gz', 'data/../../x', './pre-data.sql', 'data//x', 'data/', '', 'C:\\x', 'data\\..\\x', 'a\0b'];

@@ -107,7 +107,7 @@ function checkManifestPaths(dir: string, manifest: Manifest): void {
     const why = unsafeManifestPath(file);
     if (why) throw new ArtifactError(`the manifest names ${JSON.stringify(file)}, ${why}: every path in a dump must stay inside its directory; the dump was refused`, HOSTILE);
     const lexical = relative(dir, resolve(dir, file));
-    if (lexical.startsWith('..') || isAbsolute(lexical)) throw new ArtifactError(`the manifest names ${JSON.stringify(file)}, outside the dump directory; the dump was refused`, HOSTILE);
+    if (lexical === '..' || lexical.startsWith(`..${sep}`) || isAbsolute(lexical)) throw new ArtifactError(`the manifest names ${JSON.stringify(file)}, outside the dump directory; the dump was refused`, HOSTILE);
   }
   for (const f of SCHEMA_FILES) {
     if (!manifest.files[f]) throw new ArtifactError(`the manifest has no checksum for ${f}`, REDO);
@@ -140,7 +140,9 @@ export async function readVerifiedArtifact(dir: string, onFile?: (file: string) 
   }
   const manifest = parsed.data;
   checkManifestPaths(dir, manifest);
+  const tables = new Set(manifest.plan.tables.map((t) => t.display));
   for (const unit of manifest.units) {
+    if (!tables.has(unit.table)) throw new ArtifactError(`the manifest lists data file ${unit.file} for table ${unit.table}, which its plan does not have`, REDO);
     if (!manifest.files[unit.file]) throw new ArtifactError(`the manifest lists data file ${unit.file} without a checksum`, REDO);
   }
   for (const [file, expected] of Object.entries(manifest.files)) {
