@@ -133,6 +133,33 @@ describe('--yes replaces only what the copy creates', () => {
   }, 120_000);
 });
 
+describe('a partition of the target\'s own', () => {
+  it('under a partitioned table the copy replaces: refused (exit 2) naming it, its rows kept', async () => {
+    const source = await track(emptySourceDatabase());
+    await sql(source.url, `CREATE TABLE public.events (at date NOT NULL, what text) PARTITION BY RANGE (at);
+      CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      INSERT INTO public.events VALUES ('2025-03-01', 'source')`);
+    const target = await track(emptyTargetDatabase());
+    await sql(target.url, `CREATE TABLE public.events (at date NOT NULL, what text) PARTITION BY RANGE (at);
+      CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      CREATE TABLE public.events_2026 PARTITION OF public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      INSERT INTO public.events VALUES ('2025-06-01', 'old copy'), ('2026-02-01', 'target''s own')`);
+    const before = await snapshotOf(target.url, ['public']);
+    const r = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-part-')), '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(JSON.parse(r.stdout).error.message).toMatch(/^refused: replacing table public\.events, table public\.events_2025 would also destroy 1 object this load does not create: table public\.events_2026$/);
+    expect(await snapshotOf(target.url, ['public'])).toEqual(before);
+    expect(await sql(target.url, 'SELECT what FROM public.events_2026')).toEqual([{ what: "target's own" }]);
+
+    // Without the partition of its own, the same target is replaced: the source's rows only.
+    await sql(target.url, 'DROP TABLE public.events_2026');
+    const ok = await runCli(['copy', '--source', source.url, '--target', target.url, '--yes', '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-part-')), '--json']);
+    expect(ok.exitCode).toBe(0);
+    expect(JSON.parse(ok.stdout).result.replaced).toEqual(['table public.events', 'table public.events_2025']);
+    expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
+  }, 120_000);
+});
+
 describe('extensions on the target are never dropped', () => {
   it('a source table named like a PostGIS object of the target: refused (exit 2) naming the extension, PostGIS untouched', async () => {
     const source = await track(emptySourceDatabase());
