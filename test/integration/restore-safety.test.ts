@@ -105,8 +105,14 @@ describe('restore refuses manifest paths outside the dump', () => {
       expect(r.stdout + r.stderr).not.toMatch(/\d+ bytes/);
       expect(await userObjects(target.url)).toEqual([]);
     }
-    // The intact dump still restores (the test's dumps are sound apart from the planted paths).
-    expect((await runCli(['restore', '--from', out, '--target', target.url])).exitCode).toBe(0);
+    // The intact dump still restores (the test's dumps are sound apart from the planted paths),
+    // also as an older offramp wrote it, without the source identity: with a warning.
+    const older = structuredClone(good);
+    delete older.source.identity;
+    writeFileSync(join(out, 'manifest.json'), JSON.stringify(older));
+    const restored = await runCli(['restore', '--from', out, '--target', target.url]);
+    expect(restored.exitCode).toBe(0);
+    expect(restored.stderr).toMatch(/did not record the source database identity/);
     expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
     expect(readdirSync(join(parent, 'outside'))).toEqual(['secret.copy.gz']);
 
