@@ -127,6 +127,7 @@ describe('--yes replaces only what the copy creates', () => {
     expect(error.message).toContain('publication relation public.posts in publication target_feed');
     expect(error.message).toContain('table constraint likes_post_id_fkey on unrelated.likes');
     expect(error.hint).toMatch(/nothing was changed/);
+    for (const url of [source.url, target.url]) expect(r.stdout + r.stderr).not.toContain(decodeURIComponent(new URL(url).password));
     expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
     expect(await sql(target.url, `SELECT to_regclass('public.authors') AS t`)).toEqual([{ t: null }]);
     expect(await sql(target.url, publication)).toEqual([{ tablename: 'posts' }]);
@@ -224,6 +225,10 @@ describe('--clean drops only what the earlier copy created', () => {
     expect(refused.exitCode).toBe(2);
     expect(JSON.parse(refused.stdout).error.message).toMatch(/^refused: replacing .*table public\.posts.* would also destroy 1 object this load does not create: view unrelated\.titles$/);
     expect(await snapshotOf(target.url, ['public', 'unrelated'])).toEqual(before);
+    // The refusal left the journal alone: once the view is gone, --clean finds the earlier copy.
+    await sql(target.url, 'DROP VIEW unrelated.titles');
+    expect((await runCli([...args, '--clean'])).exitCode).toBe(0);
+    expect(await sql(target.url, 'SELECT id, note FROM public.mine')).toEqual([{ id: 7, note: 'keep me' }]);
   }, 180_000);
 
   it('a journal of an earlier offramp version (table names only): --clean drops those tables and nothing else', async () => {

@@ -45,6 +45,7 @@ describe('restore refuses the database it was dumped from', () => {
     const r = await runCli(['restore', '--from', out, '--target', sameDb, '--yes', '--json']);
     expect(r.exitCode).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'USAGE', message: expect.stringMatching(/is the database this dump was taken from/) });
+    expect(r.stdout + r.stderr).not.toContain(decodeURIComponent(new URL(source.url).password));
     expect(await tableStates(source.url, schemas)).toEqual(statesBefore);
     expect(await schemaFingerprint(source.url, schemas)).toEqual(shapeBefore);
     expect(await sql(source.url, triggers)).toEqual(triggersBefore);
