@@ -11,7 +11,7 @@ export function defineCopy(program: Command, run: Run): void {
     .description('stream the source into the target (schema, data, indexes, constraints, sequences) from one snapshot; parallel and resumable');
   addMoveFlags(command)
     .option('--resume', 'finish an interrupted copy: finished tables are kept, interrupted ones copied again')
-    .option('--clean', 'drop the schemas the last offramp copy into this target loaded (from its journal), then copy')
+    .option('--clean', 'drop exactly what the last offramp copy into this target created (from its journal), then copy')
     .addOption(new Option('--format <format>', 'COPY format (auto: binary when both servers have the same major version)').choices(['auto', 'binary', 'text']).default('auto'))
     // Measured on 2 cores: one COPY stream already keeps both busy, and a split table loses
     // TRUNCATE + COPY FREEZE, so splitting only pays on servers with cores to spare.
@@ -19,7 +19,7 @@ export function defineCopy(program: Command, run: Run): void {
     .option('--no-analyze', 'skip ANALYZE of the copied tables')
     .addHelpText('after', examples(
       'offramp copy --source "$SUPABASE_DB_URL" --target postgresql://app@db.internal:5432/app --jobs 4',
-      'offramp copy --yes                      # replace what the target already has',
+      'offramp copy --yes                      # replace the objects this copy creates that the target already has',
       'offramp copy --resume                   # after a crash or kill: finish the job',
       'offramp copy --exclude-table public.audit_log --owner-map postgres=app_owner --output ndjson',
     ))

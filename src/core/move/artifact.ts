@@ -5,8 +5,8 @@
  * them all before it touches the target.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, posix, relative, resolve, sep, win32 } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { z } from 'zod';
@@ -27,7 +27,8 @@ export const ManifestSchema = z.object({
   formatVersion: z.literal(ARTIFACT_VERSION),
   offrampVersion: z.string(),
   createdAt: z.string(),
-  source: z.object({ url: z.string(), serverVersion: z.string(), serverVersionNum: z.number() }),
+  // identity (src/db/identity.ts) of the dumped database; dumps older than it lack it.
+  source: z.object({ url: z.string(), serverVersion: z.string(), serverVersionNum: z.number(), identity: z.string().optional() }),
   snapshot: z.object({ id: z.string(), time: z.string() }),
   dataFormat: z.enum(['binary', 'text']),
   compression: z.literal('gzip'),
@@ -75,6 +76,52 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 const REDO = 'take a new dump with offramp dump; a dump is only trustworthy as a whole';
+const HOSTILE = 'this manifest was not written by offramp dump (or was edited): nothing was read or loaded';
+
+/** The files restore itself reads by name; the manifest must checksum them like the data. */
+export const SCHEMA_FILES = ['pre-data.sql', 'post-data.sql', 'schema-meta.json'] as const;
+
+/**
+ * Why a manifest path is not a plain relative path inside the dump ("" when it is). Judged on the
+ * text alone, before anything is opened or stat'ed: no absolute or drive paths, no backslashes,
+ * no "." or ".." segments, nothing a normaliser would change.
+ */
+export function unsafeManifestPath(file: string): string {
+  if (file.length === 0) return 'an empty path';
+  if (file.includes('\0')) return 'a NUL byte';
+  if (isAbsolute(file) || posix.isAbsolute(file) || win32.isAbsolute(file)) return 'an absolute path';
+  if (file.includes('\\')) return 'a backslash';
+  if (file.split('/').some((part) => part === '..' || part === '.' || part === '')) return 'a "..", "." or empty segment';
+  if (posix.normalize(file) !== file) return 'a path that is not normalised';
+  return '';
+}
+
+/**
+ * Every path the manifest names must resolve inside the dump directory: first by its text (all of
+ * them, before any file is touched), then through symbolic links (realpath), so neither "../x",
+ * "/etc/shadow" nor a link planted in the directory can make restore read, size or load an outside file.
+ */
+function checkManifestPaths(dir: string, manifest: Manifest): void {
+  const named = [...Object.keys(manifest.files), ...manifest.units.map((u) => u.file)];
+  for (const file of named) {
+    const why = unsafeManifestPath(file);
+    if (why) throw new ArtifactError(`the manifest names ${JSON.stringify(file)}, ${why}: every path in a dump must stay inside its directory; the dump was refused`, HOSTILE);
+    const lexical = relative(dir, resolve(dir, file));
+    if (lexical === '..' || lexical.startsWith(`..${sep}`) || isAbsolute(lexical)) throw new ArtifactError(`the manifest names ${JSON.stringify(file)}, outside the dump directory; the dump was refused`, HOSTILE);
+  }
+  for (const f of SCHEMA_FILES) {
+    if (!manifest.files[f]) throw new ArtifactError(`the manifest has no checksum for ${f}`, REDO);
+  }
+  const realDir = realpathSync(dir);
+  for (const file of named) {
+    const full = join(dir, file);
+    if (!existsSync(full)) continue; // reported as missing below
+    const real = realpathSync(full);
+    if (!real.startsWith(realDir + sep)) {
+      throw new ArtifactError(`dump file ${JSON.stringify(file)} is a link that leads outside the dump directory; the dump was refused`, HOSTILE);
+    }
+  }
+}
 
 /** Read and check the manifest, then every file's size and sha256. Nothing is loaded before this passes. */
 export async function readVerifiedArtifact(dir: string, onFile?: (file: string) => void): Promise<Manifest> {
@@ -92,7 +139,10 @@ export async function readVerifiedArtifact(dir: string, onFile?: (file: string) 
     throw new ArtifactError(`${path} is not a valid offramp manifest: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, REDO);
   }
   const manifest = parsed.data;
+  checkManifestPaths(dir, manifest);
+  const tables = new Set(manifest.plan.tables.map((t) => t.display));
   for (const unit of manifest.units) {
+    if (!tables.has(unit.table)) throw new ArtifactError(`the manifest lists data file ${unit.file} for table ${unit.table}, which its plan does not have`, REDO);
     if (!manifest.files[unit.file]) throw new ArtifactError(`the manifest lists data file ${unit.file} without a checksum`, REDO);
   }
   for (const [file, expected] of Object.entries(manifest.files)) {

@@ -4,7 +4,7 @@
  * stream.pipeline gives back-pressure, so no table is ever held in memory. On the target a unit
  * commits before the journal records it.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -20,6 +20,7 @@ import type { Journal } from './journal.js';
 import type { CopyUnit, TablePlan } from './plan.js';
 import type { PipelineTask } from './pipeline.js';
 import { runPool } from './pool.js';
+import { privateWriteStream } from './private-files.js';
 import { formatBytes } from '../../output/format.js';
 
 export type CopyFormat = 'binary' | 'text';
@@ -240,7 +241,7 @@ export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: 
     const hash = new Sha256Stream();
     const out = src.query(copyTo(copyOutSql(unit, options.format)));
     try {
-      await pipeline(out, counter, createGzip({ level: 1 }), hash, createWriteStream(`${dir}/${unit.file}`));
+      await pipeline(out, counter, createGzip({ level: 1 }), hash, privateWriteStream(`${dir}/${unit.file}`));
     } catch (error) {
       throw toQueryError(error, `dump ${unit.id}`);
     }

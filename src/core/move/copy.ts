@@ -22,8 +22,10 @@ import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, readSequences, type MovePlan } from './plan.js';
-import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
-import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
+import { applySchema, collectSchema, extensionsRewrite, summarizeSchema, type SchemaSummary } from './schema-stage.js';
+import { acquireCopyLock } from './target-prep.js';
+import { parseDump } from './dump-sql.js';
+import { describeObject, plannedFromTableNames, plannedObjects, planReplacement, type PlannedObject, type ReplacementInput } from './replace.js';
 
 export interface CopyOptions {
   source: string;
@@ -76,6 +78,10 @@ export interface CopyResult {
   /** The ten longest pipeline tasks (copy units, index builds, ANALYZE): where the time went. */
   slowest: Array<{ task: string; seconds: number }>;
   schema: SchemaSummary;
+  /** Target objects dropped and created again before the data landed (--yes, --clean): what the confirmation covered. */
+  replaced: string[];
+  /** --clean: objects the earlier copy made that were dropped and not created again (the source no longer has them). */
+  cleaned: string[];
   deferred: DeferredObject[];
   sequences: number;
   journal: string;
@@ -86,6 +92,26 @@ export interface CopyResult {
 export function journalPathFor(workDir: string, target: ConnectionInfo): string {
   const key = createHash('sha256').update(`${target.host}:${target.port}/${target.database}`).digest('hex').slice(0, 12);
   return resolve(workDir, `copy-${target.database.replace(/[^A-Za-z0-9_-]/g, '_')}-${key}.journal.ndjson`);
+}
+
+/** --clean: what the last offramp copy into this target created, from its journal's start record. */
+function earlierCopyObjects(journalPath: string, targetLabel: string): PlannedObject[] {
+  const earlier = Journal.read(journalPath).find((r) => r.type === 'start');
+  if (!earlier || earlier.type !== 'start') {
+    throw new UsageError(`--clean found no earlier offramp copy into ${targetLabel} (no journal at ${journalPath})`, {
+      hint: 'use --yes to replace what the target holds, or point --work-dir at the directory the earlier copy used',
+    });
+  }
+  // Journals of earlier offramp versions recorded table names only.
+  return earlier.objects ?? plannedFromTableNames(earlier.plan.tables);
+}
+
+function unionObjects(a: PlannedObject[], b: PlannedObject[]): PlannedObject[] {
+  const seen = new Set<string>();
+  return [...a, ...b].filter((o) => {
+    const key = JSON.stringify([o.type, o.schema, o.name]);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
 export async function copyDatabase(options: CopyOptions, progress: Progress): Promise<CopyResult> {
@@ -132,40 +158,36 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       buildPlan(holder!.client, options)));
     warnings.push(...plan.warnings);
 
-    // --clean drops what the last offramp copy into this target loaded (its journal says which
-    // schemas), so a rehearsal can be repeated without touching anything else in the database.
-    let dropFirst: string[] = [];
-    if (options.clean) {
-      const earlier = Journal.read(journalPath).find((r) => r.type === 'start');
-      if (!earlier || earlier.type !== 'start') {
-        throw new UsageError(`--clean found no earlier offramp copy into ${target.masked} (no journal at ${journalPath})`, {
-          hint: 'use --yes to replace what the target holds, or point --work-dir at the directory the earlier copy used',
-        });
-      }
-      dropFirst = [...new Set([...earlier.plan.tables.map((t) => t.split('.')[0]!), ...plan.schemas])];
-    } else if (options.yes) {
-      dropFirst = plan.schemas;
-    }
+    // The schema dump comes first: what --yes/--clean replace is decided from its entries, before
+    // the journal is touched (a refused run leaves the earlier copy's journal as it was).
+    const bundle = await timedPhase(phases, 'schema-dump', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
+      collectSchema(source, holder!.client, snapshot, plan)));
+    const planned = plannedObjects((await parseDump(bundle.preData)).entries, extensionsRewrite(plan, options.extensionsSchema));
+    let replacement: { input: ReplacementInput; confirmed: string[] } | undefined;
     if (!previous) {
-      const existing = await existingUserTables(control);
-      if (existing.length > 0 && dropFirst.length === 0) refuseNonEmpty(existing, target.database);
+      const input: ReplacementInput = { planned, yes: options.yes, clean: options.clean ? earlierCopyObjects(journalPath, target.masked) : undefined, database: target.database, canClean: true };
+      const confirmed = (await planReplacement(control, input)).map(describeObject);
+      replacement = { input, confirmed };
       if (existsSync(journalPath)) renameSync(journalPath, `${journalPath}.${Date.now()}.old`);
     }
     journal = Journal.open(journalPath);
     journal.append(previous
       ? { type: 'resume', snapshot, consistent }
-      : { type: 'start', version: VERSION, snapshot, source: source.masked, target: target.masked, plan: { tables: plan.tables.map((t) => t.display), units: plan.units.length } });
+      : {
+        type: 'start', version: VERSION, snapshot, source: source.masked, target: target.masked, plan: { tables: plan.tables.map((t) => t.display), units: plan.units.length },
+        // What may be on the target from offramp after this run: what it creates, and with --clean
+        // what the earlier copy created (if this run fails, a later --clean still knows both).
+        objects: unionObjects(planned, replacement?.input.clean ?? []),
+      });
 
     const sameMajor = Math.floor(plan.serverVersionNum / 10000) === Math.floor(Number(targetVersion) / 10000);
     const format: CopyFormat = options.format === 'auto' ? (sameMajor ? 'binary' : 'text') : options.format;
 
-    const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', async () => {
-      const bundle = await collectSchema(source, holder!.client, snapshot, plan);
-      return applySchema({
+    const schemaOutcome = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
+      applySchema({
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
-        dropFirst: previous ? [] : dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
-      });
-    }));
+        replace: replacement, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
+      })));
     if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
     if (schemaOutcome.extensions.some((e) => e.action !== 'skipped' && e.version && plan.extensions.find((p) => p.name === e.name)?.version !== e.version)) {
       if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');
@@ -233,6 +255,8 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       phases,
       slowest: topTen(slowest),
       schema: summarizeSchema(schemaOutcome),
+      replaced: schemaOutcome.replaced,
+      cleaned: schemaOutcome.cleaned,
       deferred,
       sequences: sequenceRows.length,
       journal: journalPath,

@@ -3,8 +3,9 @@
  * It is built in a temporary directory beside the destination and renamed into place only when
  * complete, so a failed dump leaves nothing half-written; manifest.json is written last.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, chmodSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { databaseIdentity } from '../../db/identity.js';
 import { exportSnapshot, type SnapshotHolder } from '../../db/snapshot.js';
 import { loadSql, query } from '../../db/sql.js';
 import { parseConnectionUrl } from '../../db/url.js';
@@ -16,6 +17,7 @@ import { dumpUnits, type CopyFormat } from './copy-data.js';
 import { timedPhase, type Phases } from './finish.js';
 import { buildPlan, readSequences } from './plan.js';
 import { collectSchema } from './schema-stage.js';
+import { makePrivateDir, PRIVATE_DIR_MODE, writePrivateFile } from './private-files.js';
 
 export interface DumpOptions {
   source: string;
@@ -63,23 +65,27 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
   const out = resolve(options.out);
   checkDestination(out, options.overwrite);
   mkdirSync(dirname(out), { recursive: true });
+  // mkdtemp creates the directory 0700; set again in case of an odd umask. Every file in it is 0600.
   const staging = mkdtempSync(join(dirname(out), `.${basename(out)}.partial-`));
+  chmodSync(staging, PRIVATE_DIR_MODE);
   const started = performance.now();
   const phases: Phases = [];
   let holder: SnapshotHolder | undefined;
   try {
     holder = await exportSnapshot(source, options.connectTimeoutSeconds);
     const [facts] = await query<{ version: string; num: string; now: string }>(holder.client, `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, now()::text AS now`);
+    // restore refuses to load the dump back into this very database, whatever URL reaches it.
+    const identity = await databaseIdentity(holder.client);
     const plan = await timedPhase(phases, 'plan', () => inStep(progress, 'read the source catalog', () => buildPlan(holder!.client, options)));
     for (const w of plan.warnings) progress.log('warn', w);
     const bundle = await timedPhase(phases, 'schema', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
       collectSchema(source, holder!.client, holder!.id, plan)));
-    writeFileSync(join(staging, 'pre-data.sql'), bundle.preData);
-    writeFileSync(join(staging, 'post-data.sql'), bundle.postData);
+    writePrivateFile(join(staging, 'pre-data.sql'), bundle.preData);
+    writePrivateFile(join(staging, 'post-data.sql'), bundle.postData);
     const { preData: _p, postData: _q, ...meta } = bundle;
-    writeFileSync(join(staging, 'schema-meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    writePrivateFile(join(staging, 'schema-meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 
-    mkdirSync(join(staging, 'data'));
+    makePrivateDir(join(staging, 'data'));
     const units = plan.units.map((u, i) => ({ ...u, file: `data/${String(i + 1).padStart(4, '0')}-${safeName(u.id)}.copy.gz` }));
     const dumped = await timedPhase(phases, 'data', () => inStep(progress, `dump data (${options.jobs} jobs, ${options.dataFormat})`, (step) =>
       dumpUnits(units, staging, { source, snapshot: holder!.id, format: options.dataFormat, jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds, step })));
@@ -102,7 +108,7 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
       formatVersion: ARTIFACT_VERSION,
       offrampVersion: VERSION,
       createdAt: new Date().toISOString(),
-      source: { url: source.masked, serverVersion: facts!.version, serverVersionNum: Number(facts!.num) },
+      source: { url: source.masked, serverVersion: facts!.version, serverVersionNum: Number(facts!.num), identity },
       snapshot: { id: snapshotId, time: facts!.now },
       dataFormat: options.dataFormat,
       compression: 'gzip',
@@ -112,9 +118,8 @@ export async function dumpDatabase(options: DumpOptions, progress: Progress): Pr
       sequences,
       files,
     };
-    writeFileSync(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    writePrivateFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-    chmodSync(staging, 0o755);
     renameSync(staging, out);
     const seconds = (performance.now() - started) / 1000;
     return {

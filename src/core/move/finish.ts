@@ -4,7 +4,6 @@
  * the rest of post-data (constraints, triggers, policies, FKs last), ANALYZE of partitioned
  * parents, and the file of deferred objects for the auth and RLS stages.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { ConnectionInfo } from '../../db/url.js';
@@ -16,6 +15,7 @@ import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
 import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
 import type { SchemaOutcome } from './schema-stage.js';
+import { makePrivateDir, writePrivateFile } from './private-files.js';
 
 export type Phases = Array<{ name: string; seconds: number }>;
 
@@ -127,10 +127,10 @@ export async function finishLoad(input: FinishInput, afterPostData?: () => void)
   const deferred = [...input.schema.deferred, ...input.deferredSoFar, ...post.deferred];
   let deferredFile: string | undefined;
   if (deferred.length > 0) {
-    mkdirSync(resolve(input.workDir), { recursive: true });
+    makePrivateDir(input.workDir);
     deferredFile = join(resolve(input.workDir), `deferred-${input.target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
     // One comment line per object (names may hold newlines), then its statements, each ending in one `;`.
-    writeFileSync(deferredFile, deferred.map((d) => `-- ${`${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason}`.replace(/[\r\n]+/g, ' ')}\n${joinStatements(parseStatements(d.sql))}\n`).join('\n'));
+    writePrivateFile(deferredFile, deferred.map((d) => `-- ${`${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason}`.replace(/[\r\n]+/g, ' ')}\n${joinStatements(parseStatements(d.sql))}\n`).join('\n'));
   }
   return { deferred, deferredFile };
 }

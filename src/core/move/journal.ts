@@ -4,13 +4,15 @@
  * when its `table-done` record is on disk; anything started but not done is truncated and copied
  * again. Records never contain connection URLs (only masked ones) or row values.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { redactDeep } from '../../secrets.js';
+import { makePrivateDir, openPrivateAppend } from './private-files.js';
+import type { PlannedObject } from './replace.js';
 
 export type JournalRecord =
-  | { type: 'start'; version: string; snapshot: string; source: string; target: string; plan: { tables: string[]; units: number } }
+  | { type: 'start'; version: string; snapshot: string; source: string; target: string; plan: { tables: string[]; units: number }; objects?: PlannedObject[] }
   | { type: 'resume'; snapshot: string | null; consistent: boolean }
   | { type: 'phase-done'; phase: string }
   | { type: 'unit-done'; unit: string; table: string; rows: number; bytes: number }
@@ -26,10 +28,10 @@ export class Journal {
     this.fd = fd;
   }
 
-  /** Open for appending (creating the file and its directory). */
+  /** Open for appending (creating the file 0600 and its directory 0700: it names tables and schemas). */
   static open(path: string): Journal {
-    mkdirSync(dirname(path), { recursive: true });
-    return new Journal(path, openSync(path, 'a'));
+    makePrivateDir(dirname(path));
+    return new Journal(path, openPrivateAppend(path));
   }
 
   append(record: JournalRecord): void {

@@ -15,6 +15,8 @@ export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
   }
   lines.push(`  ${'total'.padEnd(width)}  ${String(r.totals.rows).padStart(10)}  ${formatBytes(r.totals.bytes).padStart(9)}  ${r.totals.seconds.toFixed(2).padStart(7)}  ${r.totals.mbPerSecond} MB/s`);
   lines.push('', `  phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`);
+  lines.push(...replacedLines(r.replaced, c));
+  if (r.cleaned.length > 0) lines.push(c.yellow(`  dropped by --clean (the earlier copy made them; the source no longer has them): ${r.cleaned.length}`), ...r.cleaned.map((o) => `    ${o}`));
   const ext = r.schema.extensions.map((e) => `${e.name}${e.schema ? ` (${e.schema})` : ''} ${e.action}`).join(', ');
   if (ext) lines.push(`  extensions: ${ext}`);
   if (r.schema.rolesCreated.length > 0) lines.push(`  roles created: ${r.schema.rolesCreated.map((x) => x.name).join(', ')}`);
@@ -30,6 +32,12 @@ export function renderCopyText(r: CopyResult, c: ChalkInstance): string {
   if (!r.consistent) lines.push('', c.yellow('  not consistent: the resumed copy used a new snapshot. Run offramp validate.'));
   lines.push('', c.green(`copy finished: ${r.totals.tables} tables, ${r.totals.rows} rows`));
   return lines.join('\n');
+}
+
+/** What --yes/--clean dropped and created again, every object named: what the confirmation covered. */
+function replacedLines(replaced: string[], c: ChalkInstance): string[] {
+  if (replaced.length === 0) return [];
+  return [c.yellow(`  replaced on the target (dropped, then created again from the source): ${replaced.length} object${replaced.length > 1 ? 's' : ''}`), ...replaced.map((o) => `    ${o}`)];
 }
 
 type Row = { table: string; rows: number; bytes: number; seconds?: number };
@@ -62,6 +70,7 @@ export function renderRestoreText(r: import('./restore.js').RestoreResult, c: Ch
     '',
     ...tableLines(r.tables, r.totals.rows, r.totals.bytes, r.totals.seconds),
     `  phases: ${r.phases.map((p) => `${p.name} ${p.seconds}s`).join(', ')}`,
+    ...replacedLines(r.replaced, c),
   ];
   if (r.deferred.length > 0) {
     lines.push('', c.yellow(`  ${r.deferred.length} objects deferred until the auth/RLS stages provide what they need (${r.deferredFile}):`));

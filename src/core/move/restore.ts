@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
+import { databaseIdentity } from '../../db/identity.js';
 import { query } from '../../db/sql.js';
 import { parseConnectionUrl } from '../../db/url.js';
 import { UsageError } from '../../errors.js';
@@ -19,8 +20,10 @@ import { runLoadPipeline } from './pipeline.js';
 import { postDataSession } from './post-data.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
-import { applySchema, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
-import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
+import { applySchema, extensionsRewrite, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
+import { acquireCopyLock } from './target-prep.js';
+import { parseDump } from './dump-sql.js';
+import { describeObject, plannedObjects, planReplacement, type ReplacementInput } from './replace.js';
 
 export interface RestoreOptions {
   from: string;
@@ -49,6 +52,8 @@ export interface RestoreResult {
   /** The ten longest pipeline tasks (copy units, index builds, ANALYZE): where the time went. */
   slowest: Array<{ task: string; seconds: number }>;
   schema: SchemaSummary;
+  /** Target objects dropped and created again before the data landed (--yes). */
+  replaced: string[];
   deferred: DeferredObject[];
   deferredFile?: string;
 }
@@ -82,6 +87,13 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
 
   const control = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-restore' });
   try {
+    // By identity, not URL: another host name, port or pooler can reach the very database dumped.
+    if (manifest.source.identity !== undefined && manifest.source.identity === (await databaseIdentity(control))) {
+      throw new UsageError(`the target ${target.masked} is the database this dump was taken from`, {
+        hint: 'point --target at the self-hosted server; restore never writes into the dumped database; nothing was changed',
+      });
+    }
+    if (manifest.source.identity === undefined) progress.log('warn', 'this dump was made by an older offramp that did not record the source database identity: make sure --target is not the dumped database');
     await acquireCopyLock(control, target.masked);
     const [{ v }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
     const sourceMajor = Math.floor(manifest.source.serverVersionNum / 10000);
@@ -94,11 +106,12 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
     if (targetMajor < sourceMajor) {
       progress.log('warn', `restoring a PostgreSQL ${sourceMajor} dump into ${targetMajor}: newer syntax in the schema may fail`);
     }
-    const existing = await existingUserTables(control);
-    if (existing.length > 0 && !options.yes) refuseNonEmpty(existing, target.database, false);
+    // --yes replaces exactly the objects the dump creates that the target already has (replace.ts).
+    const input: ReplacementInput = { planned: plannedObjects((await parseDump(bundle.preData)).entries, extensionsRewrite(plan, options.extensionsSchema)), yes: options.yes, database: target.database, canClean: false };
+    const replace = { input, confirmed: (await planReplacement(control, input)).map(describeObject) };
 
     const schema = await timedPhase(phases, 'schema', () => inStep(progress, 'roles, extensions and pre-data', () =>
-      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, dropFirst: options.yes ? plan.schemas : [], skipPreData: false })));
+      applySchema({ bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, replace, skipPreData: false })));
 
     const byName = new Map(plan.tables.map((t) => [t.display, t]));
     const files = manifest.units.map((u) => ({ id: u.id, table: byName.get(u.table)!, path: join(dir, u.file), rows: u.rows, bytes: u.bytes }));
@@ -134,7 +147,7 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       ok: true, from: dir, target: target.masked, dumpedAt: manifest.snapshot.time, source: manifest.source.url, platform: plan.platform,
       dataFormat: manifest.dataFormat, filesVerified: verified, tables: sorted,
       totals: { tables: sorted.length, rows: sorted.reduce((s, t) => s + t.rows, 0), bytes: sorted.reduce((s, t) => s + t.bytes, 0), seconds: Math.round(seconds * 100) / 100 },
-      phases, slowest: topTen(slowest), schema: summarizeSchema(schema), deferred, deferredFile,
+      phases, slowest: topTen(slowest), schema: summarizeSchema(schema), replaced: schema.replaced, deferred, deferredFile,
     };
   } finally {
     await control.end().catch(() => {});

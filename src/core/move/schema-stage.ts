@@ -19,7 +19,8 @@ import { joinStatements, parseDump, runPgDump, withSql, type DumpEntry } from '.
 import { createdTable, createSchemaIfNotExists, removeColumnDefaults, renameSchemaReferences } from './sql-rewrite.js';
 import type { MovePlan } from './plan.js';
 import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
-import { createExtensions, dropSchemas, type ExtensionOutcome } from './target-prep.js';
+import { createExtensions, type ExtensionOutcome } from './target-prep.js';
+import { replaceObjects, type ReplacementInput } from './replace.js';
 
 /** Everything the target side needs to rebuild the schema, without the source. */
 export interface SchemaBundle {
@@ -47,12 +48,16 @@ export interface SchemaOutcome {
   dropped: DroppedStatement[];
   deferred: DeferredObject[];
   ownersMapped: number;
+  /** Target objects dropped and created again (--yes, --clean), as pg_identify_object names them. */
+  replaced: string[];
+  /** Objects the earlier copy made that --clean dropped and this load does not create again. */
+  cleaned: string[];
 }
 
-export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData'>;
+export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced' | 'cleaned'>;
 
 export function summarizeSchema(o: SchemaOutcome): SchemaSummary {
-  const { preamble: _p, postData: _d, ...rest } = o;
+  const { preamble: _p, postData: _d, replaced: _r, cleaned: _c, ...rest } = o;
   return rest;
 }
 
@@ -114,10 +119,23 @@ export interface ApplySchemaInput {
   control: pg.Client;
   extensionsSchema: string;
   ownerMap: Record<string, string>;
-  /** Schemas to drop on the target first, in the same transaction (--yes, --clean). */
-  dropFirst: string[];
+  /**
+   * --yes / --clean: what planReplacement decided and the user confirmed; decided again and
+   * dropped first, in the same transaction.
+   */
+  replace?: { input: ReplacementInput; confirmed: string[] };
   /** Resume after pre-data committed: only compute the post-data list. */
   skipPreData: boolean;
+}
+
+/**
+ * --extensions-schema on a Supabase source: the argument types in pg_dump's routine entry names
+ * (header text, not SQL) point at the schema the extensions live in on the target. The statements
+ * themselves are rewritten on the parse tree (renameSchemaReferences in applySchema).
+ */
+export function extensionsRewrite(plan: Pick<MovePlan, 'platform'>, extensionsSchema: string): (sql: string) => string {
+  if (plan.platform !== 'supabase' || extensionsSchema === 'extensions') return (sql) => sql;
+  return (sql) => sql.split('"extensions".').join(`"${extensionsSchema.replace(/"/g, '""')}".`);
 }
 
 /** Target side: filter the bundle's entries and apply pre-data in one transaction. */
@@ -164,7 +182,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   const outcome: SchemaOutcome = {
     preamble: pre.preamble, postData: postEntries, pgDump: bundle.pgDumpVersion, preDataEntries: preEntries.length, extensions: [],
-    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0,
+    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [], cleaned: [],
   };
   if (input.skipPreData) return outcome;
 
@@ -185,7 +203,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
 
   await control.query('BEGIN');
   try {
-    if (input.dropFirst.length > 0) await dropSchemas(control, input.dropFirst);
+    if (input.replace) Object.assign(outcome, await replaceObjects(control, input.replace.input, input.replace.confirmed));
     for (const r of roles.create) await control.query(r.sql);
     outcome.extensions = await createExtensions(control, plan.extensions, (e) => (e.schema === 'extensions' && relocate ? input.extensionsSchema : e.schema));
     await control.query(pre.preamble);

@@ -1,10 +1,10 @@
 /**
- * Getting the target ready inside the pre-data transaction: refuse a non-empty target unless
- * confirmed, replace what is there when confirmed, create roles, the extensions schema and the
- * extensions (platform-only ones are skipped with a finding naming what depended on them).
+ * Getting the target ready inside the pre-data transaction: the copy lock, create roles, the
+ * extensions schema and the extensions (platform-only ones are skipped with a finding naming what
+ * depended on them). What --yes/--clean replace is decided in replace.ts.
  */
 import type pg from 'pg';
-import { ConfirmationRequiredError, OfframpError, ExitCode } from '../../errors.js';
+import { OfframpError, ExitCode } from '../../errors.js';
 import { loadSql, query } from '../../db/sql.js';
 import { PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import type { ExtensionPlan } from './plan.js';
@@ -24,26 +24,6 @@ export async function acquireCopyLock(client: pg.ClientBase, targetLabel: string
 
 export async function existingUserTables(client: pg.ClientBase): Promise<string[]> {
   return (await query<{ name: string }>(client, loadSql('move/target-user-tables.sql'))).map((r) => r.name);
-}
-
-export function refuseNonEmpty(tables: string[], database: string, canClean = true): never {
-  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} in all)` : '');
-  throw new ConfirmationRequiredError(`the target database "${database}" is not empty: ${shown}`, {
-    hint: `add --yes to replace the copied schemas on the target${canClean ? ', --clean to drop what an earlier offramp copy loaded' : ''}, or use an empty database; nothing was changed`,
-  });
-}
-
-/** Drop the schemas about to be loaded (public is emptied and recreated with its default rights). */
-export async function dropSchemas(client: pg.ClientBase, schemas: string[]): Promise<void> {
-  const existing = new Set((await query<{ nspname: string }>(client, 'SELECT nspname FROM pg_namespace')).map((r) => r.nspname));
-  for (const s of schemas.filter((x) => existing.has(x))) {
-    await client.query(`DROP SCHEMA ${quoteIdent(s)} CASCADE`);
-    if (s === 'public') {
-      await client.query('CREATE SCHEMA public');
-      await client.query('ALTER SCHEMA public OWNER TO pg_database_owner');
-      await client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
-    }
-  }
 }
 
 export interface ExtensionOutcome {
@@ -87,7 +67,10 @@ export async function createExtensions(client: pg.ClientBase, extensions: Extens
       if (target.schema !== schema) {
         if (!ext.relocatable) {
           throw new OfframpError('USAGE', ExitCode.error, `extension ${ext.name} is installed in schema "${target.schema}" on the target, but the copied objects expect it in "${schema}"`, {
-            hint: `drop it on the target (DROP EXTENSION ${ext.name} CASCADE) so offramp can create it in "${schema}", or copy with --yes to replace the target`,
+            // --yes never drops an extension: relocating the references is the way (README, --extensions-schema).
+            hint: ext.schema === 'extensions'
+              ? `copy with --extensions-schema ${target.schema} so the copied objects refer to it there; nothing was changed`
+              : `move the extension on the target to "${schema}" yourself, or load into a database without it; nothing was changed`,
           });
         }
         await client.query(`ALTER EXTENSION ${quoteIdent(ext.name)} SET SCHEMA ${quoteIdent(schema)}`);
