@@ -17,11 +17,12 @@ import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen } from './finish.js';
-import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
+import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, resetInterruptedTables, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
 import { buildPlan, type MovePlan } from './plan.js';
+import { refuseDifferentCopy, replacementFor, selectionOf } from './resume.js';
 import { applySchema, collectSchema, summarizeSchema, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock, existingUserTables, refuseNonEmpty } from './target-prep.js';
 
@@ -107,15 +108,20 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
   let journal: Journal | undefined;
   try {
     let consistent = true;
+    let sourceIdentity: string;
+    const selection = selectionOf(options);
     const sourceProbe = await connect(source, { role: 'source', timeoutSeconds: options.connectTimeoutSeconds });
     try {
       // Compared by identity, not URL: another host name or a pooler can reach the same database.
-      if ((await databaseIdentity(sourceProbe)) === (await databaseIdentity(control))) {
+      sourceIdentity = await databaseIdentity(sourceProbe);
+      if (sourceIdentity === (await databaseIdentity(control))) {
         throw new UsageError('the source and the target are the same database', { hint: 'point --target at the self-hosted server' });
       }
+      if (previous) refuseDifferentCopy(previous, sourceIdentity, selection);
       await acquireCopyLock(control, target.masked);
-      // On resume: the old snapshot if its exporter still holds it; otherwise a new one, marked inconsistent.
-      if (previous?.snapshot && (await snapshotAlive(sourceProbe, previous.snapshot))) {
+      // On resume: the old snapshot if its exporter still holds it (and no earlier resume had to
+      // give it up); otherwise a new one, marked inconsistent.
+      if (previous?.snapshot && previous.consistent && (await snapshotAlive(sourceProbe, previous.snapshot))) {
         warnings.push('the original snapshot is still held: the resumed copy stays consistent');
       } else if (previous) {
         consistent = false;
@@ -134,7 +140,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     // --clean drops what the last offramp copy into this target loaded (its journal says which
     // schemas), so a rehearsal can be repeated without touching anything else in the database.
     let dropFirst: string[] = [];
-    if (options.clean) {
+    if (options.clean && !previous) {
       const earlier = Journal.read(journalPath).find((r) => r.type === 'start');
       if (!earlier || earlier.type !== 'start') {
         throw new UsageError(`--clean found no earlier offramp copy into ${target.masked} (no journal at ${journalPath})`, {
@@ -142,9 +148,11 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         });
       }
       dropFirst = [...new Set([...earlier.plan.tables.map((t) => t.split('.')[0]!), ...plan.schemas])];
-    } else if (options.yes) {
+    } else if (options.yes && !previous) {
       dropFirst = plan.schemas;
     }
+    // A resume whose pre-data never committed replaces exactly what the interrupted run was replacing.
+    const replace = replacementFor(previous, { yes: options.yes, clean: options.clean, dropFirst });
     if (!previous) {
       const existing = await existingUserTables(control);
       if (existing.length > 0 && dropFirst.length === 0) refuseNonEmpty(existing, target.database);
@@ -153,7 +161,10 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     journal = Journal.open(journalPath);
     journal.append(previous
       ? { type: 'resume', snapshot, consistent }
-      : { type: 'start', version: VERSION, snapshot, source: source.masked, target: target.masked, plan: { tables: plan.tables.map((t) => t.display), units: plan.units.length } });
+      : {
+        type: 'start', version: VERSION, snapshot, source: source.masked, target: target.masked, plan: { tables: plan.tables.map((t) => t.display), units: plan.units.length },
+        sourceIdentity, selection, replace,
+      });
 
     const sameMajor = Math.floor(plan.serverVersionNum / 10000) === Math.floor(Number(targetVersion) / 10000);
     const format: CopyFormat = options.format === 'auto' ? (sameMajor ? 'binary' : 'text') : options.format;
@@ -162,7 +173,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       const bundle = await collectSchema(source, holder!.client, snapshot, plan);
       return applySchema({
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
-        dropFirst: previous ? [] : dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
+        dropFirst: replace.dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       });
     }));
     if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
@@ -171,10 +182,10 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     }
 
     // Data, index builds and ANALYZE in one pipeline. Tables finished before a crash are skipped;
-    // interrupted ones are emptied and copied again.
+    // interrupted ones are emptied (all at once, before any unit runs) and copied again.
     const done = previous?.tablesDone ?? new Map<string, number>();
     const units = plan.units.filter((u) => !done.has(u.table.display));
-    const truncateFirst = new Set(previous ? units.map((u) => u.table.display) : []);
+    if (previous) await resetInterruptedTables(control, [...new Map(units.map((u) => [u.table.display, u.table])).values()]);
     const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
     const postContext = {
       target, preamble: targetSessionSql(schemaOutcome.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
@@ -192,7 +203,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         jobs: options.jobs,
         open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
-        data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
+        data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress }),
         indexes,
         analyze,
         onDone: watch.onDone,
