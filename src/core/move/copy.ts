@@ -176,7 +176,13 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         dropFirst: replace.dropFirst, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       });
     }));
-    if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
+    if (previous?.phasesDone.has('pre-data')) {
+      // Pre-data is not replayed: what it deferred comes from the journal, so the deferred file stays whole.
+      schemaOutcome.deferred = previous.preDataDeferred;
+    } else {
+      journal.append({ type: 'pre-data-deferred', objects: schemaOutcome.deferred });
+      journal.append({ type: 'phase-done', phase: 'pre-data' });
+    }
     if (schemaOutcome.extensions.some((e) => e.action !== 'skipped' && e.version && plan.extensions.find((p) => p.name === e.name)?.version !== e.version)) {
       if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');
     }

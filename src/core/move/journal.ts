@@ -10,6 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { redactDeep } from '../../secrets.js';
+import type { DeferredObject } from './apply-schema.js';
 
 /** What a copy was asked to copy; `--resume` must be asked for exactly the same. */
 export interface JournalSelection {
@@ -47,6 +48,8 @@ export interface StartRecord {
 export type JournalRecord =
   | StartRecord
   | { type: 'resume'; snapshot: string | null; consistent: boolean }
+  /** What pre-data deferred (written just before its phase-done): a resume lists it again. */
+  | { type: 'pre-data-deferred'; objects: DeferredObject[] }
   | { type: 'phase-done'; phase: string }
   | { type: 'unit-done'; unit: string; table: string; rows: number; bytes: number }
   | { type: 'table-done'; table: string; rows: number }
@@ -107,10 +110,11 @@ export interface JournalState {
   consistent: boolean;
   phasesDone: Set<string>;
   tablesDone: Map<string, number>;
+  preDataDeferred: DeferredObject[];
 }
 
 export function journalState(records: StampedRecord[]): JournalState {
-  const state: JournalState = { started: false, finished: false, consistent: true, phasesDone: new Set(), tablesDone: new Map() };
+  const state: JournalState = { started: false, finished: false, consistent: true, phasesDone: new Set(), tablesDone: new Map(), preDataDeferred: [] };
   for (const r of records) {
     if (r.type === 'start') {
       state.started = true;
@@ -119,7 +123,8 @@ export function journalState(records: StampedRecord[]): JournalState {
     } else if (r.type === 'resume') {
       state.snapshot = r.snapshot ?? undefined;
       state.consistent &&= r.consistent;
-    } else if (r.type === 'phase-done') state.phasesDone.add(r.phase);
+    } else if (r.type === 'pre-data-deferred') state.preDataDeferred = r.objects;
+    else if (r.type === 'phase-done') state.phasesDone.add(r.phase);
     else if (r.type === 'table-done') state.tablesDone.set(r.table, r.rows);
     else if (r.type === 'finished') state.finished = r.ok;
   }
