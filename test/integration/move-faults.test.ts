@@ -216,7 +216,17 @@ describe('copy killed in each phase, then --resume', () => {
       expect(journal).toMatch(/"unit-done","unit":"app\.bulk#\d+\/(\d{2,})"/);
       expect(tablesDoneIn(journal)).not.toContain('app.bulk');
       const loaded = Number((await sql<{ n: string }>(c.target.url, 'SELECT count(*) AS n FROM app.bulk'))[0]!.n);
-      rounds.push(`round ${round}: paused after ${killed.secondsToFault.toFixed(1)} s with ${loaded} of 60000 rows in app.bulk`);
+      // Every chunk this run journaled as done is still in the target (none wiped by a sibling's
+      // TRUNCATE), and nothing left from an earlier run is: at most the 2 chunks the other
+      // workers were loading when the pause began may have committed unjournaled.
+      const runs = journal.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; table?: string; rows?: number });
+      const thisRun = runs.slice(runs.findLastIndex((r) => r.type === 'start' || r.type === 'resume'));
+      const chunks = thisRun.filter((r) => r.type === 'unit-done' && r.table === 'app.bulk').map((r) => r.rows!);
+      const journaled = chunks.reduce((a, b) => a + b, 0);
+      expect(chunks.length).toBeGreaterThanOrEqual(1);
+      expect(loaded, `round ${round}: rows of journaled chunks lost`).toBeGreaterThanOrEqual(journaled);
+      expect(loaded, `round ${round}: rows beyond this run's chunks`).toBeLessThanOrEqual(journaled + 2 * Math.max(...chunks));
+      rounds.push(`round ${round}: paused after ${killed.secondsToFault.toFixed(1)} s with ${loaded} of 60000 rows in app.bulk (${journaled} journaled)`);
     }
     const { doc, seconds } = await resumeAndCompare(c);
     expect(doc.result.tables.find((t) => t.table === 'app.bulk')).toMatchObject({ status: 'copied', rows: 60000 });
