@@ -185,13 +185,13 @@ describe('copy killed in each phase, then --resume', () => {
     }
   }
 
-  it('a --yes re-copy killed during pre-data: --resume replaces again and finishes', async () => {
+  for (const flag of ['--yes', '--clean'] as const) it(`a ${flag} re-copy killed during pre-data: --resume replaces again and finishes`, async () => {
     const c = await newCase();
     expect((await runCli(c.args)).exitCode).toBe(0);
     // The target drifts from the source; the re-copy must replace it.
     await sql(c.target.url, `INSERT INTO app.tickets (title) VALUES ('only on the target'); DELETE FROM app.bulk WHERE id % 10 = 0`);
     const started = Date.now();
-    const killed = await killAtFault([...c.args, '--yes'], 'pre-data:3', 'SIGKILL', c.marker, c.target.url);
+    const killed = await killAtFault([...c.args, flag], 'pre-data:3', 'SIGKILL', c.marker, c.target.url);
     expectKilledBy(killed, 'SIGKILL');
     const journal = readFileSync(c.journal, 'utf8');
     expect(journal).not.toContain('"phase":"pre-data"');
@@ -199,8 +199,8 @@ describe('copy killed in each phase, then --resume', () => {
     expect(await sql(c.target.url, `SELECT 1 FROM app.tickets WHERE title = 'only on the target'`)).toHaveLength(1);
     const { seconds } = await resumeAndCompare(c);
     // It was the interrupted run's replacement, as its journal recorded it, that the resume redid.
-    expect(JSON.parse(journal.split('\n')[0]!)).toMatchObject({ type: 'start', replace: { yes: true, dropFirst: expect.arrayContaining(['app']) } });
-    console.log(`[move-faults] --yes re-copy killed in pre-data: ${((Date.now() - started) / 1000).toFixed(1)} s, resume ${seconds.toFixed(1)} s`);
+    expect(JSON.parse(journal.split('\n')[0]!)).toMatchObject({ type: 'start', replace: { yes: flag === '--yes', clean: flag === '--clean', dropFirst: expect.arrayContaining(['app']) } });
+    console.log(`[move-faults] ${flag} re-copy killed in pre-data: ${((Date.now() - started) / 1000).toFixed(1)} s, resume ${seconds.toFixed(1)} s`);
   }, 300_000);
 
   it('a split table killed part-way three times with 3 jobs ends with exactly the source rows', async () => {

@@ -15,6 +15,7 @@ type Node = Record<string, unknown>;
 /** What a statement creates, as the catalog query's arguments; undefined when it creates nothing nameable. */
 type Lookup = [kind: string, schema: string, relname: string, name: string, childSchema: string | null];
 
+// pg_dump qualifies every name in post-data (it runs with an empty search_path); 'public' only as a fallback.
 const schemaOf = (r: RangeVar): string => r.schemaname ?? 'public';
 const strings = (list: unknown): string[] => ((list as Array<{ String?: { sval: string } }> | undefined) ?? []).map((n) => n.String?.sval ?? '');
 
