@@ -61,7 +61,14 @@ export async function killAtFault(args: string[], pause: string, signal: 'SIGKIL
   void child.then(() => {
     ended = true;
   });
-  await waitFor(`the copy to pause at ${pause}`, () => existsSync(marker) || ended);
+  try {
+    await waitFor(`the copy to pause at ${pause}`, () => existsSync(marker) || ended);
+  } catch (error) {
+    // Never leave a paused copy behind (it would wait forever).
+    child.kill('SIGKILL');
+    await child;
+    throw error;
+  }
   if (!existsSync(marker)) {
     const r = await child;
     throw new Error(`the copy ended (exit ${r.exitCode}) before reaching the fault point ${pause}:\n${String(r.stderr).slice(-2000)}`);

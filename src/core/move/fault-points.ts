@@ -24,10 +24,13 @@ function wanted(): { point: string; n: number } | undefined {
   return { point: point!, n: n ? Number(n) : 1 };
 }
 
-/** Never resolves; a ref'd timer keeps the process alive while it waits to be killed. */
+/**
+ * Never resolves: the test kills the process. Its timer keeps the process alive meanwhile, and
+ * gives up after 10 minutes so that a copy whose test died does not hold its sessions for ever.
+ */
 function pauseForever(): Promise<never> {
-  paused ??= new Promise<never>(() => {
-    setInterval(() => {}, 60_000);
+  paused ??= new Promise<never>((_, reject) => {
+    setTimeout(() => reject(new Error('test fault pause (OFFRAMP_FAULT_PAUSE) was never ended by a kill')), 10 * 60_000);
   });
   return paused;
 }
