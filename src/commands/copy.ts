@@ -10,7 +10,7 @@ export function defineCopy(program: Command, run: Run): void {
     .command('copy')
     .description('stream the source into the target (schema, data, indexes, constraints, sequences) from one snapshot; parallel and resumable');
   addMoveFlags(command)
-    .option('--resume', 'finish an interrupted copy: finished tables are kept, interrupted ones copied again')
+    .option('--resume', 'finish an interrupted copy (same source and selection flags): finished tables are kept, interrupted ones copied again')
     .option('--clean', 'drop exactly what the last offramp copy into this target created (from its journal), then copy')
     .addOption(new Option('--format <format>', 'COPY format (auto: binary when both servers have the same major version)').choices(['auto', 'binary', 'text']).default('auto'))
     // Measured on 2 cores: one COPY stream already keeps both busy, and a split table loses

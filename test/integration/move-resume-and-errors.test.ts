@@ -1,8 +1,6 @@
-import { existsSync, readFileSync, writeFileSync, mkdtempSync, cpSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, cpSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { journalPathFor } from '../../src/core/move/copy.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
@@ -10,10 +8,10 @@ import { startCluster, type LocalCluster } from '../../src/db/local-cluster.js';
 import { freePort } from '../../src/db/local-cluster.js';
 import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
+import { killAtFault } from './fault-helpers.js';
 import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
 
 const HARD_TYPES = readFileSync(new URL('./hard-types.sql', import.meta.url), 'utf8');
-const BIN = fileURLToPath(new URL('../../bin/offramp.js', import.meta.url));
 const made: TestDatabase[] = [];
 const clusters: LocalCluster[] = [];
 const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
@@ -54,21 +52,12 @@ describe('copy --resume', () => {
     const journal = journalPathFor(workDir, parseConnectionUrl(target.url));
     const args = ['copy', '--source', source.url, '--target', target.url, '--jobs', '2', '--split-larger-than', '4MB', '--work-dir', workDir, '--json'];
 
-    const child = execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
-    // Kill as soon as the journal shows a finished unit but not a finished copy.
-    let killedInDataPhase = false;
-    for (let i = 0; i < 600; i++) {
-      await sleep(25);
-      const text = existsSync(journal) ? readFileSync(journal, 'utf8') : '';
-      if (text.includes('"unit-done"')) {
-        killedInDataPhase = !text.includes('"phase-done","phase":"post-data"') && !text.includes('"finished"');
-        child.kill('SIGKILL');
-        break;
-      }
-    }
-    const killed = await child;
-    expect({ killedInDataPhase, journal: readFileSync(journal, 'utf8') }).toMatchObject({ killedInDataPhase: true });
+    // Paused (test-only fault point) right after the first finished unit, then killed: in the data phase.
+    const killed = await killAtFault(args, 'unit-done:1', 'SIGKILL', join(workDir, 'fault.marker'), target.url);
     expect(killed.signal).toBe('SIGKILL');
+    const killedText = readFileSync(journal, 'utf8');
+    expect(killedText).toContain('"unit-done"');
+    expect(killedText).not.toContain('"phase":"post-data"');
     const before = readFileSync(journal, 'utf8');
     expect(before).not.toContain('"finished"');
     for (const url of [source.url, target.url]) expect(before).not.toContain(decodeURIComponent(new URL(url).password));

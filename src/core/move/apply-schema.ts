@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import type { DumpEntry } from './dump-sql.js';
 import { isIndexOnOnly, splitKeyConstraint, statementTable } from './sql-rewrite.js';
+import { faultPoint } from './fault-points.js';
 
 export interface DeferredObject {
   type: string;
@@ -68,6 +69,7 @@ export async function applyPreData(
     } else {
       fatal.push({ entry, message: result.message, sqlstate: result.sqlstate });
     }
+    await faultPoint('pre-data');
   }
   return { applied, deferred, fatal };
 }

@@ -16,6 +16,7 @@ import type { ConnectionInfo } from '../../db/url.js';
 import { toQueryError } from '../../db/sql.js';
 import type { StepHandle } from '../../output/progress.js';
 import { Sha256Stream } from './artifact.js';
+import { faultGate, faultPoint } from './fault-points.js';
 import type { Journal } from './journal.js';
 import type { CopyUnit, TablePlan } from './plan.js';
 import type { PipelineTask } from './pipeline.js';
@@ -137,12 +138,12 @@ function copyOutSql(unit: CopyUnit, format: CopyFormat): string {
  * index builds and ANALYZE that follow read them without clog lookups or hint-bit writes.
  */
 async function loadInto(
-  tgt: pg.Client, table: TablePlan, format: CopyFormat, mode: 'append' | 'truncate' | 'freeze', what: string,
+  tgt: pg.Client, table: TablePlan, format: CopyFormat, mode: 'append' | 'freeze', what: string,
   feed: (sink: NodeJS.WritableStream) => Promise<void>, expectRows?: number,
 ): Promise<number> {
   await tgt.query('BEGIN');
   try {
-    if (mode !== 'append') await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
+    if (mode === 'freeze') await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
     const options = [format === 'binary' ? 'FORMAT binary' : '', mode === 'freeze' ? 'FREEZE' : ''].filter(Boolean).join(', ');
     const sink = tgt.query(copyFrom(`COPY ${table.qualified}${columnList(table)} FROM STDIN${options ? ` (${options})` : ''}`));
     await feed(sink);
@@ -180,38 +181,55 @@ export async function closeCopyWorker(w: CopyWorker): Promise<void> {
   await Promise.all([w.src.end(), w.tgt.end()]);
 }
 
+/**
+ * Resume: empty every table a crash interrupted, all in one transaction, before the pipeline
+ * loads any of their units again. Emptying per unit instead would race: with several jobs, the
+ * TRUNCATE of one chunk of a split table can wait for, then wipe, a sibling chunk's append.
+ */
+export async function resetInterruptedTables(control: pg.Client, tables: TablePlan[]): Promise<void> {
+  if (tables.length === 0) return;
+  await control.query('BEGIN');
+  try {
+    await control.query(`TRUNCATE ONLY ${tables.map((t) => t.qualified).join(', ')}`);
+    await control.query('COMMIT');
+  } catch (error) {
+    await control.query('ROLLBACK').catch(() => {});
+    throw toQueryError(error, 'empty the tables the interrupted copy had started');
+  }
+}
+
 export interface CopyTaskOptions {
   format: CopyFormat;
   journal: Journal;
   progress: DataProgress;
-  /** Tables to empty before their first unit (interrupted by a crash). */
-  truncateFirst: Set<string>;
 }
 
-/** copy: one pipeline task per unit, source → target; journaled once committed. */
+/**
+ * copy: one pipeline task per unit, source → target; journaled once committed. Units of a split
+ * table only ever append (an interrupted table was emptied before the pipeline started); a table's
+ * only unit empties it in its own transaction, which COPY FREEZE needs.
+ */
 export function copyUnitTasks(units: CopyUnit[], options: CopyTaskOptions): Array<PipelineTask<CopyWorker>> {
   const unitsPerTable = new Map<string, number>();
   for (const u of units) unitsPerTable.set(u.table.display, (unitsPerTable.get(u.table.display) ?? 0) + 1);
-  const truncated = new Set<string>();
   return units.map((unit) => ({
     kind: 'data' as const,
     table: unit.table.qualified,
     weight: unit.bytes,
     label: `copy ${unit.id}`,
     run: async ({ src, tgt }: CopyWorker) => {
+      await faultGate();
       const key = unit.table.display;
       const whole = !unit.where && unitsPerTable.get(key) === 1;
-      // A split table is emptied once, before its first unit: a unit never truncates another's rows.
-      const mustTruncate = options.truncateFirst.has(key) && !truncated.has(key);
-      if (mustTruncate) truncated.add(key);
-      const mode = whole ? 'freeze' : mustTruncate ? 'truncate' : 'append';
       const started = performance.now();
       const counter = new ByteCounter(options.progress.counter(key));
-      const rows = await loadInto(tgt, unit.table, options.format, mode, `copy ${unit.id}`, (sink) =>
+      const rows = await loadInto(tgt, unit.table, options.format, whole ? 'freeze' : 'append', `copy ${unit.id}`, (sink) =>
         pipeline(src.query(copyTo(copyOutSql(unit, options.format))), counter, sink));
       options.journal.append({ type: 'unit-done', unit: unit.id, table: key, rows, bytes: counter.bytes });
       const tableDone = options.progress.unitDone(key, rows, counter.bytes, (performance.now() - started) / 1000);
       if (tableDone) options.journal.append({ type: 'table-done', table: key, rows: tableDone.rows });
+      await faultPoint('unit-done');
+      if (tableDone) await faultPoint('table-done');
     },
   }));
 }

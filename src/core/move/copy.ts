@@ -17,7 +17,7 @@ import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen } from './finish.js';
-import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
+import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, resetInterruptedTables, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
@@ -26,6 +26,7 @@ import { applySchema, collectSchema, extensionsRewrite, summarizeSchema, type Sc
 import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedFromTableNames, plannedObjects, planReplacement, type PlannedObject, type ReplacementInput } from './replace.js';
+import { refuseDifferentCopy, replacementFor, selectionOf } from './resume.js';
 
 export interface CopyOptions {
   source: string;
@@ -133,15 +134,20 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
   let journal: Journal | undefined;
   try {
     let consistent = true;
+    let sourceIdentity: string;
+    const selection = selectionOf(options);
     const sourceProbe = await connect(source, { role: 'source', timeoutSeconds: options.connectTimeoutSeconds });
     try {
       // Compared by identity, not URL: another host name or a pooler can reach the same database.
-      if ((await databaseIdentity(sourceProbe)) === (await databaseIdentity(control))) {
+      sourceIdentity = await databaseIdentity(sourceProbe);
+      if (sourceIdentity === (await databaseIdentity(control))) {
         throw new UsageError('the source and the target are the same database', { hint: 'point --target at the self-hosted server' });
       }
+      if (previous) refuseDifferentCopy(previous, sourceIdentity, selection);
       await acquireCopyLock(control, target.masked);
-      // On resume: the old snapshot if its exporter still holds it; otherwise a new one, marked inconsistent.
-      if (previous?.snapshot && (await snapshotAlive(sourceProbe, previous.snapshot))) {
+      // On resume: the old snapshot if its exporter still holds it (and no earlier resume had to
+      // give it up); otherwise a new one, marked inconsistent.
+      if (previous?.snapshot && previous.consistent && (await snapshotAlive(sourceProbe, previous.snapshot))) {
         warnings.push('the original snapshot is still held: the resumed copy stays consistent');
       } else if (previous) {
         consistent = false;
@@ -163,13 +169,16 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const bundle = await timedPhase(phases, 'schema-dump', () => inStep(progress, 'dump the schema (pg_dump, in the snapshot)', () =>
       collectSchema(source, holder!.client, snapshot, plan)));
     const planned = plannedObjects((await parseDump(bundle.preData)).entries, extensionsRewrite(plan, options.extensionsSchema));
+    // What pre-data replaces: a fresh run's flags; a resume whose pre-data never committed (one
+    // transaction, rolled back by the kill) redoes exactly the interrupted run's replacement.
+    const asked = replacementFor(previous, { yes: options.yes, clean: options.clean && !previous ? earlierCopyObjects(journalPath, target.masked) : undefined });
     let replacement: { input: ReplacementInput; confirmed: string[] } | undefined;
-    if (!previous) {
-      const input: ReplacementInput = { planned, yes: options.yes, clean: options.clean ? earlierCopyObjects(journalPath, target.masked) : undefined, database: target.database, canClean: true };
+    if (!previous?.phasesDone.has('pre-data')) {
+      const input: ReplacementInput = { planned, yes: asked.yes, clean: asked.clean, database: target.database, canClean: true };
       const confirmed = (await planReplacement(control, input)).map(describeObject);
       replacement = { input, confirmed };
-      if (existsSync(journalPath)) renameSync(journalPath, `${journalPath}.${Date.now()}.old`);
     }
+    if (!previous && existsSync(journalPath)) renameSync(journalPath, `${journalPath}.${Date.now()}.old`);
     journal = Journal.open(journalPath);
     journal.append(previous
       ? { type: 'resume', snapshot, consistent }
@@ -178,6 +187,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         // What may be on the target from offramp after this run: what it creates, and with --clean
         // what the earlier copy created (if this run fails, a later --clean still knows both).
         objects: unionObjects(planned, replacement?.input.clean ?? []),
+        sourceIdentity, selection, replace: asked,
       });
 
     const sameMajor = Math.floor(plan.serverVersionNum / 10000) === Math.floor(Number(targetVersion) / 10000);
@@ -188,16 +198,22 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
         replace: replacement, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       })));
-    if (!previous?.phasesDone.has('pre-data')) journal.append({ type: 'phase-done', phase: 'pre-data' });
+    if (previous?.phasesDone.has('pre-data')) {
+      // Pre-data is not replayed: what it deferred comes from the journal, so the deferred file stays whole.
+      schemaOutcome.deferred = previous.preDataDeferred;
+    } else {
+      journal.append({ type: 'pre-data-deferred', objects: schemaOutcome.deferred });
+      journal.append({ type: 'phase-done', phase: 'pre-data' });
+    }
     if (schemaOutcome.extensions.some((e) => e.action !== 'skipped' && e.version && plan.extensions.find((p) => p.name === e.name)?.version !== e.version)) {
       if (format === 'binary' && options.format === 'auto') warnings.push('extension versions differ between source and target; binary COPY of their types relies on stable send/receive formats');
     }
 
     // Data, index builds and ANALYZE in one pipeline. Tables finished before a crash are skipped;
-    // interrupted ones are emptied and copied again.
+    // interrupted ones are emptied (all at once, before any unit runs) and copied again.
     const done = previous?.tablesDone ?? new Map<string, number>();
     const units = plan.units.filter((u) => !done.has(u.table.display));
-    const truncateFirst = new Set(previous ? units.map((u) => u.table.display) : []);
+    if (previous) await resetInterruptedTables(control, [...new Map(units.map((u) => [u.table.display, u.table])).values()]);
     const postPlan = planPostData(schemaOutcome.postData, plan.partitioned, new Map(plan.tables.map((t) => [t.qualified, t.bytes])));
     const postContext = {
       target, preamble: targetSessionSql(schemaOutcome.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
@@ -215,7 +231,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         jobs: options.jobs,
         open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
-        data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
+        data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress }),
         indexes,
         analyze,
         onDone: watch.onDone,

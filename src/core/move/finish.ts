@@ -11,6 +11,7 @@ import { inStep, type Progress, type StepHandle } from '../../output/progress.js
 import type { DeferredObject, PostDataPlan } from './apply-schema.js';
 import { parseStatements } from '../../db/sql-parse.js';
 import { joinStatements } from './dump-sql.js';
+import { faultGate, faultPoint } from './fault-points.js';
 import type { PipelineTask } from './pipeline.js';
 import type { MovePlan } from './plan.js';
 import { applyPostData, postDataSession, runPostDataItem, type PostDataContext } from './post-data.js';
@@ -44,7 +45,11 @@ export function indexTasks<R>(plan: PostDataPlan, client: (r: R) => pg.Client, c
     table: item.table ?? item.entry.name,
     weight: item.weight,
     label: `index ${item.entry.name.split(' ').pop()}`,
-    run: (r: R) => runPostDataItem(client(r), item, ctx, deferred),
+    run: async (r: R) => {
+      await faultGate();
+      await runPostDataItem(client(r), item, ctx, deferred);
+      await faultPoint('index');
+    },
   }));
 }
 
@@ -103,6 +108,7 @@ export interface FinishResult {
 export async function setSequences(control: pg.Client, sequences: FinishInput['sequences']): Promise<void> {
   for (const s of sequences.filter((r) => r.last_value !== null)) {
     await control.query('SELECT pg_catalog.setval($1::regclass, $2::bigint, true)', [s.name, s.last_value]);
+    await faultPoint('sequences');
   }
 }
 

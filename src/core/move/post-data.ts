@@ -12,6 +12,8 @@ import { QueryError } from '../../errors.js';
 import type { StepHandle } from '../../output/progress.js';
 import { DEFERRABLE_SQLSTATES, type DeferredObject, type PostDataPlan, type PostDataStep } from './apply-schema.js';
 import { foreignKeySchemas } from './sql-rewrite.js';
+import { faultGate, faultPoint } from './fault-points.js';
+import { alreadyOnTarget } from './post-data-present.js';
 import { runPool } from './pool.js';
 
 const ALREADY_EXISTS = new Set(['42P07', '42710', '42P16', '42P06']);
@@ -21,7 +23,7 @@ export interface PostDataContext {
   preamble: string;
   jobs: number;
   timeoutSeconds: number;
-  /** On resume, objects that already exist count as done. */
+  /** On resume, objects the catalog already has count as done (post-data is replayed from its start). */
   resuming: boolean;
   /** Schemas left behind on purpose: anything referencing them is deferred without trying. */
   leftBehind: string[];
@@ -35,6 +37,7 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
     deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: 'references a table of a schema the copy leaves behind (e.g. auth.users); create it after `offramp auth migrate`', sql: item.sql });
     return;
   }
+  if (ctx.resuming && (await alreadyOnTarget(client, item.sql))) return;
   for (let attempt = 1; ; attempt++) {
     try {
       await client.query(item.sql);
@@ -42,6 +45,7 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
     } catch (error) {
       const e = error as { code?: string; message: string };
       if (e.code === '40P01' && attempt < 5) continue; // deadlock between two FK builds: try again
+      // Only a fallback for what the catalog check cannot name.
       if (e.code && ALREADY_EXISTS.has(e.code) && ctx.resuming) return;
       if (e.code && DEFERRABLE_SQLSTATES.has(e.code)) {
         deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: e.message, sql: item.sql });
@@ -61,7 +65,9 @@ export async function postDataSession(ctx: PostDataContext): Promise<pg.Client> 
 async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
   let done = 0;
   await runPool(items, ctx.jobs, () => postDataSession(ctx), async (client, item) => {
+    await faultGate();
     await runPostDataItem(client, item, ctx, deferred);
+    await faultPoint('foreign-keys');
     done++;
     step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
   }, (client) => client.end());
@@ -75,6 +81,7 @@ export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, st
     for (const [i, item] of plan.sequential.entries()) {
       await runPostDataItem(client, item, ctx, deferred);
       step.update(`constraints, triggers, policies ${i + 1}/${plan.sequential.length}`);
+      await faultPoint('constraints');
     }
   } finally {
     await client.end().catch(() => {});
