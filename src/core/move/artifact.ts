@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { z } from 'zod';
-import { OfframpError, ExitCode } from '../../errors.js';
+import { OfframpError } from '../../errors.js';
 
 export const MANIFEST = 'manifest.json';
 export const ARTIFACT_FORMAT = 'offramp-dump';
@@ -48,7 +48,7 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 
 export class ArtifactError extends OfframpError {
   constructor(message: string, hint: string) {
-    super('USAGE', ExitCode.error, message, { hint });
+    super('ARTIFACT_INVALID', message, { hint });
   }
 }
 

@@ -17,7 +17,7 @@ import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen } from './finish.js';
-import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
+import { abortCopyWorker, closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
@@ -192,6 +192,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         jobs: options.jobs,
         open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
+        abort: abortCopyWorker,
         data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress, truncateFirst }),
         indexes,
         analyze,
