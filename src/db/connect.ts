@@ -82,14 +82,19 @@ async function resolveAddresses(host: string): Promise<string[]> {
 }
 
 /**
- * The first byte a PostgreSQL server sends: S/N answer an SSL request, then R (authentication),
- * E (error), v (protocol negotiation) or N (notice). Anything else is another protocol.
+ * What a PostgreSQL server sends first: a single S or N answering an SSL request, or a protocol
+ * message (R authentication, E error, v protocol negotiation, N notice) whose int32 length is sane.
+ * Anything else is another protocol ("HTTP/1.1 400", "SSH-2.0-…" — which starts with S too).
  */
-const POSTGRES_FIRST_BYTES = new Set(['S', 'N', 'R', 'E', 'v'].map((c) => c.charCodeAt(0)));
+const MESSAGE_TYPES = new Set(['R', 'E', 'v', 'N'].map((c) => c.charCodeAt(0)));
+const SSL_ANSWERS = new Set(['S', 'N'].map((c) => c.charCodeAt(0)));
 
 /** The start of a reply that is not PostgreSQL's, printable, or undefined when it is PostgreSQL's. */
 export function foreignReplyStart(chunk: Buffer): string | undefined {
-  if (chunk.length === 0 || POSTGRES_FIRST_BYTES.has(chunk[0]!)) return undefined;
+  if (chunk.length === 0) return undefined;
+  if (chunk.length === 1 && SSL_ANSWERS.has(chunk[0]!)) return undefined;
+  // An incomplete message header: wait for the rest rather than guess.
+  if (MESSAGE_TYPES.has(chunk[0]!) && (chunk.length < 5 || (chunk.readInt32BE(1) >= 4 && chunk.readInt32BE(1) < 1_000_000))) return undefined;
   const text = chunk.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
   return text.trim() || 'binary data';
 }
