@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import pg from 'pg';
 import { ConnectionError, type ConnectionDiagnosis } from '../errors.js';
 import { registerSecret } from '../secrets.js';
-import { endClient, trackClient } from './sessions.js';
+import { destroyClient, endClient, stopSignal, throwIfStopped, trackClient } from './sessions.js';
 import { isLoopbackHost, isSupabaseDirectHost, isSupabasePoolerHost, parseConnectionUrl, type ConnectionInfo } from './url.js';
 
 // name[] (oid 1003) arrives as the string '{a,b}' by default: parse it like text[] (oid 1009), so a
@@ -196,9 +196,15 @@ export async function connect(urlOrInfo: string | ConnectionInfo, options: Conne
     try {
       await client.connect();
       trackClient(client, options.role === 'admin' ? undefined : options.role);
+      // A session that finished connecting after the run was stopped must not start work.
+      throwIfStopped();
       await client.query(sessionSetup(options.role));
       return client;
     } catch (error) {
+      if (stopSignal().aborted) {
+        destroyClient(client);
+        throw stopSignal().reason;
+      }
       lastError = error;
       await client.end().catch(() => {});
       const msg = (error as Error).message ?? '';

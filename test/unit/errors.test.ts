@@ -56,6 +56,15 @@ describe('the exit-code table', () => {
     expect(Object.entries(EXIT_CODES).filter(([, exit]) => exit === ExitCode.usage).map(([code]) => code).sort()).toEqual(['CONFIG_INVALID', 'CONFIRMATION_REQUIRED', 'USAGE']);
   });
 
+  it('an interrupt under --output ndjson ends with an error event carrying INTERRUPTED and the hint', () => {
+    const stdout = sink();
+    const info = new Reporter({ mode: 'ndjson', verbose: false, quiet: false, color: false, stdout, stderr: sink() })
+      .error(new InterruptedError('SIGINT', { hint: 'run the same offramp copy command with --resume' }));
+    expect(info.exitCode).toBe(130);
+    const events = stdout.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'INTERRUPTED', message: expect.stringMatching(/SIGINT/), hint: expect.stringMatching(/--resume/) });
+  });
+
   it('an interrupt exits 128 + the signal number', () => {
     expect(new InterruptedError('SIGINT').exitCode).toBe(130);
     expect(new InterruptedError('SIGTERM').exitCode).toBe(143);
