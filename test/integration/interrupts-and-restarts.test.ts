@@ -184,6 +184,8 @@ describe('a target that restarts under a copy', () => {
       const journal = journalOf(workDir, target);
       expect(journal.includes('"table-done","table":"app.bulk"')).toBe(c.bulkDone);
       expect(journal).not.toContain('"finished"');
+      // The source backend that was streaming into the dead target is gone too (it used to block writing forever).
+      expect(await offrampSessionsAfter(source.url, source.name, 5000)).toEqual([]);
 
       await expectResumeFinishes(target, workDir);
       const validated = await runCli(['validate', '--source', source.url, '--target', target, '--json']);
