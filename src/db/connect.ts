@@ -190,7 +190,7 @@ export async function connect(urlOrInfo: string | ConnectionInfo, options: Conne
   const seen: { reply?: string } = {};
   for (const [i, ssl] of attempts.entries()) {
     const client = new pg.Client(clientConfig(info, options, ssl));
-    // An idle connection that the server drops must not crash the process (sessions.ts records it).
+    // An idle connection that the server drops must not crash the process: its next query fails instead.
     client.on('error', () => {});
     watchFirstReply(client, seen);
     try {

@@ -8,30 +8,21 @@
  * it reads or writes, or within client_connection_check_interval (set by connect.ts) when it is
  * busy computing (an index build). Either way the backend rolls back and leaves pg_stat_activity.
  *
- * The core never touches process signals: it polls `stopRequested()` / `throwIfStopped()` or simply
+ * The core never touches process signals: it calls `throwIfStopped()` between steps, or simply
  * sees its sessions fail.
  */
 import type { ChildProcess } from 'node:child_process';
 import type pg from 'pg';
 import type { ServerSide } from '../errors.js';
 
-interface Session {
-  side?: ServerSide;
-  /** The first error or unexpected end the connection reported: proof that the peer is gone. */
-  lost?: Error;
-}
-
-const sessions = new Map<pg.Client, Session>();
+/** Open clients, and which server each talks to (named in a lost-connection error). */
+const sessions = new Map<pg.Client, ServerSide | undefined>();
 const children = new Set<ChildProcess>();
 let stopController = new AbortController();
 
-/** Register a connected client; it is forgotten when it ends. Records how it died, if it does. */
+/** Register a connected client; it is forgotten when it ends. */
 export function trackClient(client: pg.Client, side?: ServerSide): void {
-  const session: Session = { side };
-  sessions.set(client, session);
-  client.on('error', (error: Error) => {
-    session.lost ??= error;
-  });
+  sessions.set(client, side);
   client.once('end', () => {
     sessions.delete(client);
   });
@@ -45,12 +36,7 @@ export function trackChild(child: ChildProcess): void {
 
 /** Which server a client talks to, when connect() was told. */
 export function sideOf(client: pg.Client): ServerSide | undefined {
-  return sessions.get(client)?.side;
-}
-
-/** The error that ended a client's connection, when it was not ended on purpose. */
-export function connectionLostOn(client: pg.Client): Error | undefined {
-  return sessions.get(client)?.lost;
+  return sessions.get(client);
 }
 
 /** Close a client's socket at once, whatever it is doing; its pending queries fail. */
