@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
+import { endClient } from '../../db/sessions.js';
 import { databaseIdentity } from '../../db/identity.js';
 import { exportSnapshot, snapshotAlive, type SnapshotHolder } from '../../db/snapshot.js';
 import { loadSql, query } from '../../db/sql.js';
@@ -242,6 +243,6 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
   } finally {
     journal?.close();
     if (holder) await holder.release();
-    await control.end().catch(() => {});
+    await endClient(control);
   }
 }
