@@ -5,7 +5,7 @@
  * finishes with the target equal to the source. The built CLI runs as a child process; phases are
  * found by watching pg_stat_activity (the statement running on the target), not by sleeping.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,23 @@ describe('an interrupted copy', () => {
     expect(await offrampSessionsAfter(source.url, source.name, 5000)).toEqual([]);
     await expectResumeFinishes(target.url, workDir);
   }, 300_000);
+});
+
+describe('an interrupted dump', () => {
+  it('SIGTERM while dumping data: exit 143, INTERRUPTED with a hint to dump again, no session left on the source, no manifest', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'offramp-sigdump-')), 'dump');
+    const child = execa(process.execPath, [BIN, 'dump', '--source', source.url, '--out', out, '--jobs', '2', '--json'], { reject: false, env: { NO_COLOR: '1' }, timeout: 240_000 });
+    const run: Run = { child, done: child.then((r) => ({ exitCode: r.exitCode, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr), endedAt: performance.now() })) };
+    await waitForStatement(source.url, source.name, 'COPY %app%bulk%TO STDOUT%', run);
+    const signalledAt = performance.now();
+    child.kill('SIGTERM');
+    const r = await run.done;
+    console.log(`dump SIGTERM → exit in ${((r.endedAt - signalledAt) / 1000).toFixed(2)} s`);
+    expect({ exit: r.exitCode, signal: r.signal, stderr: r.stderr }).toMatchObject({ exit: 143, signal: undefined });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, command: 'dump', error: { code: 'INTERRUPTED', hint: expect.stringMatching(/dump again/) } });
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    expect(await offrampSessionsAfter(source.url, source.name, 5000)).toEqual([]);
+  }, 120_000);
 });
 
 describe('a target that restarts under a copy', () => {
