@@ -5,7 +5,7 @@
  * finishes with the target equal to the source. The built CLI runs as a child process; phases are
  * found by watching pg_stat_activity (the statement running on the target), not by sleeping.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,60 @@ describe('an interrupted copy', () => {
     expect(await offrampSessionsAfter(source.url, source.name, 5000)).toEqual([]);
     await expectResumeFinishes(target.url, workDir);
   }, 300_000);
+});
+
+/** pg_dump processes started by the node process that `bin/offramp.js` (pid `binPid`) runs. */
+function pgDumpsUnder(binPid: number): number[] {
+  const ppid = (pid: string): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.endsWith('pg_dump')) continue;
+      const parent = ppid(pid);
+      if (parent === binPid || ppid(String(parent)) === binPid) found.push(Number(pid));
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return found;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('a copy interrupted while pg_dump runs', () => {
+  it('SIGINT stops pg_dump too: exit 130, INTERRUPTED, the pg_dump process gone, nothing loaded', async () => {
+    // Many tables make pg_dump's schema dump last long enough to be caught running.
+    const many = await emptySourceDatabase();
+    made.push(many);
+    await sql(many.url, `DO $$ BEGIN FOR i IN 1..1500 LOOP EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, v text, w int CHECK (w > 0))', i); END LOOP; END $$`);
+    const target = await emptyTargetDatabase();
+    made.push(target);
+    const child = execa(process.execPath, [BIN, 'copy', '--source', many.url, '--target', target.url, '--work-dir', mkdtempSync(join(tmpdir(), 'offramp-sigdump-')), '--json'],
+      { reject: false, env: { NO_COLOR: '1' }, timeout: 240_000 });
+    let ended = false;
+    void child.then(() => (ended = true));
+    let dumps: number[] = [];
+    const deadline = performance.now() + 60_000;
+    while (dumps.length === 0 && !ended && performance.now() < deadline) {
+      dumps = pgDumpsUnder(child.pid!);
+      if (dumps.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(dumps.length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const r = await child;
+    expect({ exit: r.exitCode, stderr: String(r.stderr) }).toMatchObject({ exit: 130 });
+    expect(JSON.parse(String(r.stdout)).error).toMatchObject({ code: 'INTERRUPTED' });
+    expect(dumps.filter(alive)).toEqual([]);
+    expect(await offrampSessionsAfter(many.url, many.name, 5000)).toEqual([]);
+    expect(await sql(target.url, `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`)).toEqual([{ n: 0 }]);
+  }, 180_000);
 });
 
 describe('an interrupted dump', () => {
