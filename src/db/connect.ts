@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import pg from 'pg';
 import { ConnectionError, type ConnectionDiagnosis } from '../errors.js';
 import { registerSecret } from '../secrets.js';
-import { destroyClient, endClient, stopSignal, throwIfStopped, trackClient } from './sessions.js';
+import { destroyClient, endClient, stopSignal, throwIfStopped, trackClient, untrackClient } from './sessions.js';
 import { isLoopbackHost, isSupabaseDirectHost, isSupabasePoolerHost, parseConnectionUrl, type ConnectionInfo } from './url.js';
 
 // name[] (oid 1003) arrives as the string '{a,b}' by default: parse it like text[] (oid 1009), so a
@@ -193,9 +193,10 @@ export async function connect(urlOrInfo: string | ConnectionInfo, options: Conne
     // An idle connection that the server drops must not crash the process: its next query fails instead.
     client.on('error', () => {});
     watchFirstReply(client, seen);
+    trackClient(client, options.role === 'admin' ? undefined : options.role);
     try {
+      throwIfStopped();
       await client.connect();
-      trackClient(client, options.role === 'admin' ? undefined : options.role);
       // A session that finished connecting after the run was stopped must not start work.
       throwIfStopped();
       await client.query(sessionSetup(options.role));
@@ -203,8 +204,10 @@ export async function connect(urlOrInfo: string | ConnectionInfo, options: Conne
     } catch (error) {
       if (stopSignal().aborted) {
         destroyClient(client);
+        untrackClient(client);
         throw stopSignal().reason;
       }
+      untrackClient(client);
       lastError = error;
       await client.end().catch(() => {});
       const msg = (error as Error).message ?? '';

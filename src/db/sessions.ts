@@ -20,12 +20,20 @@ const sessions = new Map<pg.Client, ServerSide | undefined>();
 const children = new Set<ChildProcess>();
 let stopController = new AbortController();
 
-/** Register a connected client; it is forgotten when it ends. */
+/**
+ * Register a client from before it connects (a stop must also end a connection attempt that is
+ * still waiting for a slow or silent host); it is forgotten when it ends or `untrackClient` is called.
+ */
 export function trackClient(client: pg.Client, side?: ServerSide): void {
   sessions.set(client, side);
   client.once('end', () => {
     sessions.delete(client);
   });
+}
+
+/** Forget a client that never connected. */
+export function untrackClient(client: pg.Client): void {
+  sessions.delete(client);
 }
 
 /** Register a child process (pg_dump) until it exits. */

@@ -175,6 +175,41 @@ const alive = (pid: number): boolean => {
   }
 };
 
+describe('a copy interrupted while it waits for a host that does not answer', () => {
+  it('^C ends the connection attempt at once instead of after the connect timeout: exit 130, INTERRUPTED', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    let connected: () => void = () => {};
+    const attempt = new Promise<void>((resolve) => (connected = resolve));
+    // Accepts and never says a word, like a host behind a black-holing firewall that lets SYN through.
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const target = await emptyTargetDatabase();
+    made.push(target);
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const child = execa(process.execPath, [BIN, 'copy', '--source', `postgresql://app:pw-silent@127.0.0.1:${port}/app`, '--target', target.url, '--json'],
+        { reject: false, env: { NO_COLOR: '1', OFFRAMP_CONNECT_TIMEOUT: '120' }, timeout: 240_000 });
+      await attempt;
+      const signalledAt = performance.now();
+      child.kill('SIGINT');
+      const r = await child;
+      const seconds = (performance.now() - signalledAt) / 1000;
+      console.log(`^C during a connection attempt (connect timeout 120 s) → exit in ${seconds.toFixed(2)} s`);
+      expect({ exit: r.exitCode, stderr: String(r.stderr) }).toMatchObject({ exit: 130 });
+      expect(JSON.parse(String(r.stdout)).error).toMatchObject({ code: 'INTERRUPTED' });
+      // Well under both the connect timeout (120 s) and cli.ts's last-resort exit 15 s after an interrupt.
+      expect(seconds).toBeLessThan(10);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  }, 240_000);
+});
+
 describe('a copy interrupted while pg_dump runs', () => {
   it('SIGINT stops pg_dump too: exit 130, INTERRUPTED, the pg_dump process gone, nothing loaded', async () => {
     // Many tables make pg_dump's schema dump last long enough to be caught running.
