@@ -12,7 +12,7 @@ export const ExitCode = {
   runbookStopped: 4,
   preflightFailed: 5,
   /** 128 + the signal's number, as shells report a process a signal ended. */
-  interruptedSighup: 129,
+  hangup: 129,
   interrupted: 130,
   terminated: 143,
 } as const;
@@ -66,7 +66,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCodeValue>> = {
 export const SIGNAL_EXIT_CODES = {
   SIGINT: ExitCode.interrupted,
   SIGTERM: ExitCode.terminated,
-  SIGHUP: ExitCode.interruptedSighup,
+  SIGHUP: ExitCode.hangup,
 } as const;
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
