@@ -93,6 +93,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   let exitCode: ExitCodeValue = ExitCode.ok;
   let commandName = 'offramp';
   let stoppedBy: StopSignal | undefined;
+  let reported = false;
   const fallbackReporter = (): Reporter =>
     reporter ?? new Reporter({ mode: argv.includes('--json') ? 'json' : argv.includes('ndjson') ? 'ndjson' : 'text', verbose: argv.includes('--verbose') || argv.includes('-v'), quiet: false, color: false });
   const interrupted = (signal: StopSignal): InterruptedError => new InterruptedError(signal, { hint: interruptHint(commandName) });
@@ -102,7 +103,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     stopEverything(interrupted(signal));
     // Normally the run unwinds in well under a second; if something still hangs, end anyway.
     setTimeout(() => {
-      fallbackReporter().error(interrupted(signal));
+      if (!reported) fallbackReporter().error(interrupted(signal));
       process.exit(SIGNAL_EXIT_CODES[signal]);
     }, UNWIND_LIMIT_MS).unref();
   }, (signal) => process.exit(SIGNAL_EXIT_CODES[stoppedBy ?? signal]));
@@ -123,6 +124,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     reporter.setCommand(commandName);
     const outcome = await runner(makeContext(reporter, globals), options, command);
     reporter.result(outcome);
+    reported = true;
     if (!outcome.ok) exitCode = outcome.failExitCode ?? ExitCode.error;
   });
   program.exitOverride();
@@ -143,6 +145,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       reporter = fallbackReporter();
       // Whatever failed after an interrupt failed because of it (its sessions were closed under it).
       exitCode = reporter.error(stoppedBy ? interrupted(stoppedBy) : error).exitCode;
+      reported = true;
     }
   }
   process.exitCode = exitCode;
