@@ -106,7 +106,11 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       if (!reported) fallbackReporter().error(interrupted(signal));
       process.exit(SIGNAL_EXIT_CODES[signal]);
     }, UNWIND_LIMIT_MS).unref();
-  }, (signal) => process.exit(SIGNAL_EXIT_CODES[stoppedBy ?? signal]));
+  }, (signal) => {
+    // A second ^C: no more waiting for the run to unwind, but --json still gets its document.
+    if (!reported) fallbackReporter().error(interrupted(stoppedBy ?? signal));
+    process.exit(SIGNAL_EXIT_CODES[stoppedBy ?? signal]);
+  });
   const program = buildProgram(async (runner, options, command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     registerUrlSecrets(globals.source);
