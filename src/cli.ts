@@ -3,7 +3,8 @@
  * process exit code is set. Commands are defined in src/commands; their work is imported lazily.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, UsageError, type ExitCodeValue } from './errors.js';
+import { ExitCode, InterruptedError, SIGNAL_EXIT_CODES, UsageError, type ExitCodeValue, type StopSignal } from './errors.js';
+import { stopEverything } from './db/sessions.js';
 import { Reporter, type OutputMode } from './output/reporter.js';
 import { registerUrlSecrets } from './secrets.js';
 import { VERSION } from './version.js';
@@ -35,7 +36,7 @@ export function buildProgram(run: (runner: CommandRunner, options: Record<string
     .option('-y, --yes', 'confirm destructive steps without asking')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `
-Exit codes: 0 ok · 1 error · 2 usage or refused confirmation · 3 differences found · 4 runbook stopped part-way · 5 preflight failed
+Exit codes: 0 ok · 1 error · 2 usage or refused confirmation · 3 differences found · 4 runbook stopped part-way · 5 preflight failed · 6 a rollback trigger fired (watch) · 130 interrupted (^C) · 143 terminated (SIGTERM)
 Docs: README.md and docs/ARCHITECTURE.md`);
   defineCommands(program, run);
   return program;
@@ -51,11 +52,65 @@ function dieWithParent(): void {
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
 
-/** Parse argv, run the command, set process.exitCode. Never calls process.exit. */
+/** What to do after an interrupt, per command: only copy can pick up where it stopped. */
+function interruptHint(command: string): string {
+  switch (command) {
+    case 'copy': return 'what was committed is kept: run the same offramp copy command with --resume (offramp copy --resume) to finish the job';
+    case 'dump': return 'the dump is incomplete (it has no manifest, so restore refuses it): run offramp dump again with --yes';
+    case 'restore': return 'the target is partly loaded: run offramp restore again with --yes to replace it';
+    default: return 'run the command again';
+  }
+}
+
+/** A signal delivered twice within this time is one ^C (to the process group, and forwarded by bin/offramp.js). */
+const SAME_INTERRUPT_MS = 1000;
+/** After an interrupt, how long the run may take to unwind before the process ends anyway. */
+const UNWIND_LIMIT_MS = 15_000;
+
+/**
+ * ^C, SIGTERM and SIGHUP stop the run: every server session and child process is stopped at once
+ * (src/db/sessions.ts), the core's awaits fail, and main() reports INTERRUPTED with exit status
+ * 128 + the signal's number. A second ^C exits at once.
+ */
+function installStopHandlers(onFirst: (signal: StopSignal) => void, forceExit: (signal: StopSignal) => void): void {
+  let first: { signal: StopSignal; at: number } | undefined;
+  for (const signal of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) {
+    process.on(signal, () => {
+      if (first) {
+        if (performance.now() - first.at >= SAME_INTERRUPT_MS) forceExit(signal);
+        return;
+      }
+      first = { signal, at: performance.now() };
+      onFirst(signal);
+    });
+  }
+}
+
+/** Parse argv, run the command, set process.exitCode. Calls process.exit only when an interrupted run fails to unwind. */
 export async function main(argv: string[]): Promise<ExitCodeValue> {
   dieWithParent();
   let reporter: Reporter | undefined;
   let exitCode: ExitCodeValue = ExitCode.ok;
+  let commandName = 'offramp';
+  let stoppedBy: StopSignal | undefined;
+  let reported = false;
+  const fallbackReporter = (): Reporter =>
+    reporter ?? new Reporter({ mode: argv.includes('--json') ? 'json' : argv.includes('ndjson') ? 'ndjson' : 'text', verbose: argv.includes('--verbose') || argv.includes('-v'), quiet: false, color: false });
+  const interrupted = (signal: StopSignal): InterruptedError => new InterruptedError(signal, { hint: interruptHint(commandName) });
+  installStopHandlers((signal) => {
+    stoppedBy = signal;
+    process.exitCode = SIGNAL_EXIT_CODES[signal];
+    stopEverything(interrupted(signal));
+    // Normally the run unwinds in well under a second; if something still hangs, end anyway.
+    setTimeout(() => {
+      if (!reported) fallbackReporter().error(interrupted(signal));
+      process.exit(SIGNAL_EXIT_CODES[signal]);
+    }, UNWIND_LIMIT_MS).unref();
+  }, (signal) => {
+    // A second ^C: no more waiting for the run to unwind, but --json still gets its document.
+    if (!reported) fallbackReporter().error(interrupted(stoppedBy ?? signal));
+    process.exit(SIGNAL_EXIT_CODES[stoppedBy ?? signal]);
+  });
   const program = buildProgram(async (runner, options, command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     registerUrlSecrets(globals.source);
@@ -69,9 +124,11 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       color: useColor(globals),
       spinner,
     });
-    reporter.setCommand(command.parent && command.parent.name() !== 'offramp' ? `${command.parent.name()} ${command.name()}` : command.name());
+    commandName = command.parent && command.parent.name() !== 'offramp' ? `${command.parent.name()} ${command.name()}` : command.name();
+    reporter.setCommand(commandName);
     const outcome = await runner(makeContext(reporter, globals), options, command);
     reporter.result(outcome);
+    reported = true;
     if (!outcome.ok) exitCode = outcome.failExitCode ?? ExitCode.error;
   });
   program.exitOverride();
@@ -89,8 +146,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
         );
       }
     } else {
-      reporter ??= new Reporter({ mode: argv.includes('--json') ? 'json' : 'text', verbose: argv.includes('--verbose'), quiet: false, color: false });
-      exitCode = reporter.error(error).exitCode;
+      reporter = fallbackReporter();
+      // Whatever failed after an interrupt failed because of it (its sessions were closed under it).
+      exitCode = reporter.error(stoppedBy ? interrupted(stoppedBy) : error).exitCode;
+      reported = true;
     }
   }
   process.exitCode = exitCode;

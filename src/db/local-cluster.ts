@@ -43,6 +43,8 @@ export interface LocalCluster {
   /** URL of another database on the same server. */
   urlFor(database: string): string;
   createDatabase(name: string): Promise<string>;
+  /** Restart the server on the same port (fault tests): `fast` ends sessions politely, `immediate` as a crash would. */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -303,6 +305,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<L
       const { withClient } = await import('./connect.js');
       await withClient(urlFor('postgres'), { role: 'admin' }, (c) => c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`));
       return urlFor(name);
+    },
+    async restart(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+      await runAsServerUser(join(inst.bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-m', mode, '-w', '-t', '60', 'restart']);
     },
     async stop(): Promise<void> {
       if (!running.has(handle)) return;

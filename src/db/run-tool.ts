@@ -5,6 +5,7 @@
  * earns its keep: the throwaway servers of demo and the test bed.)
  */
 import { execFile } from 'node:child_process';
+import { trackChild } from './sessions.js';
 
 export interface ToolRun {
   exitCode: number;
@@ -14,7 +15,8 @@ export interface ToolRun {
 
 export function runTool(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; maxBuffer?: number } = {}): Promise<ToolRun> {
   return new Promise((resolve) => {
-    execFile(file, args, {
+    // Tracked so that an interrupt stops pg_dump too (sessions.ts), not only offramp's own sessions.
+    const child = execFile(file, args, {
       env: options.env ?? process.env,
       timeout: options.timeoutMs ?? 0,
       maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
@@ -23,5 +25,6 @@ export function runTool(file: string, args: string[], options: { env?: NodeJS.Pr
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
       resolve({ exitCode: code, stdout: String(stdout), stderr: String(stderr) || (error && code !== 0 && !stderr ? error.message : '') });
     });
+    trackChild(child);
   });
 }

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { connect } from './connect.js';
+import { endClient } from './sessions.js';
 import type { ConnectionInfo } from './url.js';
 
 export interface SnapshotHolder {
@@ -23,13 +24,12 @@ export async function exportSnapshot(source: string | ConnectionInfo, timeoutSec
     return {
       id: rows[0]!.id,
       client,
-      release: async () => {
-        await client.query('COMMIT').catch(() => {});
-        await client.end().catch(() => {});
-      },
+      // Ending the session ends the read-only transaction (nothing to commit), and a source that
+      // died silently is not waited for.
+      release: () => endClient(client),
     };
   } catch (error) {
-    await client.end().catch(() => {});
+    await endClient(client);
     throw error;
   }
 }

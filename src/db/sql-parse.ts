@@ -7,7 +7,7 @@
  * JavaScript string indices: everything here slices Buffers, never strings, by those offsets.
  */
 import type { ScanToken } from 'libpg-query';
-import { OfframpError, ExitCode } from '../errors.js';
+import { OfframpError } from '../errors.js';
 
 type Parser = typeof import('libpg-query');
 
@@ -50,7 +50,7 @@ function loaded(): Parser {
 /** SQL offramp was given (a dump, a statement) that the PostgreSQL parser rejects. */
 export class SqlParseError extends OfframpError {
   constructor(message: string, sql: string) {
-    super('INTERNAL', ExitCode.error, message, {
+    super('INTERNAL', message, {
       hint: 'the PostgreSQL parser rejected SQL that pg_dump wrote; rerun with --verbose and report it with the statement',
       detail: sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql,
     });

@@ -45,16 +45,27 @@ export function parseConnectionUrl(url: string, label = 'connection URL'): Conne
     } else if (k === 'sslrootcert') sslrootcert = v;
     else params[k] = v;
   }
+  // A stray % (an unencoded % in a password) makes decodeURIComponent throw "URI malformed":
+  // that is bad input, reported as such, with the URL masked (the password never shown, even in part).
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(`the ${label} has a malformed percent-encoding in its ${what}: ${maskUrl(url)}`, {
+        hint: 'percent-encode special characters: % as %25, @ as %40, : as %3A, / as %2F (e.g. encodeURIComponent in Node, urllib.parse.quote in Python)',
+      });
+    }
+  };
   const port = parsed.port ? Number(parsed.port) : 5432;
-  const host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) || params.host || 'localhost';
+  const host = decode(parsed.hostname.replace(/^\[|\]$/g, ''), 'host') || params.host || 'localhost';
   return {
     url,
     masked: maskUrl(url),
     host,
     port,
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-    user: decodeURIComponent(parsed.username) || params.user || 'postgres',
-    password: parsed.password ? decodeURIComponent(parsed.password) : params.password,
+    database: decode(parsed.pathname.replace(/^\//, ''), 'database name') || 'postgres',
+    user: decode(parsed.username, 'user name') || params.user || 'postgres',
+    password: parsed.password ? decode(parsed.password, 'password') : params.password,
     sslmode,
     sslrootcert,
     params,

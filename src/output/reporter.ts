@@ -151,7 +151,7 @@ export class Reporter implements Progress {
    * envelope was already written and only the text line is added.
    */
   error(error: unknown): ErrorInfo {
-    const info = normalizeError(error);
+    const info = normalizeError(error, { verbose: this.verbose });
     if (this.mode === 'json') {
       if (!this.finished) {
         const doc = {
@@ -160,7 +160,7 @@ export class Reporter implements Progress {
           version: VERSION,
           result: null,
           warnings: this.warnings,
-          error: { code: info.code, message: info.message, hint: info.hint, ...(this.verbose && info.detail ? { detail: info.detail } : {}) },
+          error: { code: info.code, message: info.message, hint: info.hint, ...(info.detail ? { detail: info.detail } : {}) },
         };
         this.out.write(`${JSON.stringify(redactDeep(doc), null, 2)}\n`);
       }
@@ -171,7 +171,8 @@ export class Reporter implements Progress {
       const c = this.chalk;
       let text = `${c.red('error:')} ${info.message}`;
       if (info.hint) text += `\n${c.cyan('hint:')} ${info.hint}`;
-      if (info.detail && (this.verbose || info.code === 'INTERNAL')) text += `\n${c.dim(info.detail)}`;
+      // normalizeError only carries detail (server detail, tool stderr, a stack) under --verbose.
+      if (info.detail) text += `\n${c.dim(info.detail)}`;
       this.writeErr(text);
     }
     return info;

@@ -116,3 +116,54 @@ describe('connect', () => {
     expect((error as ConnectionError).diagnosis).toBe('refused');
   });
 });
+
+describe('a port that answers but is not PostgreSQL', () => {
+  // Issue 7, item 15: an HTTP server on the port used to end in "timed out" or a bare driver error.
+  it('an HTTP server (node:http): diagnosed as not-postgres at once, well under the connect timeout', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = performance.now();
+      const error = await connect(`postgresql://u:pw-not-shown@127.0.0.1:${port}/db`, { timeoutSeconds: 10 }).then(() => undefined, (e: unknown) => e);
+      const seconds = (performance.now() - started) / 1000;
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as ConnectionError).diagnosis).toBe('not-postgres');
+      expect((error as ConnectionError).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is not a PostgreSQL server \\(it answered "HTTP/1\\.1 400`));
+      expect((error as ConnectionError).hint).toMatch(/check the port/);
+      expect(seconds).toBeLessThan(5);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a server that replies in another protocol and keeps the socket open: not-postgres, not a timeout', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => socket.write('SSH-2.0-OpenSSH_9.2p1\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = performance.now();
+      const error = await connect(`postgresql://u:pw@127.0.0.1:${port}/db`, { timeoutSeconds: 10 }).then(() => undefined, (e: unknown) => e);
+      expect((error as ConnectionError).diagnosis).toBe('not-postgres');
+      expect((error as ConnectionError).message).toMatch(/it answered "SSH-2\.0-OpenSSH/);
+      expect((performance.now() - started) / 1000).toBeLessThan(5);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('foreignReplyStart accepts the first bytes a PostgreSQL server sends', async () => {
+    const { foreignReplyStart } = await import('../../src/db/connect.js');
+    for (const answer of ['S', 'N']) expect(foreignReplyStart(Buffer.from(answer))).toBeUndefined();
+    for (const type of ['R', 'E', 'v', 'N']) expect(foreignReplyStart(Buffer.from(`${type}\0\0\0\x08\0\0\0\0`))).toBeUndefined();
+    expect(foreignReplyStart(Buffer.from('SSH-2.0-OpenSSH_9.2p1\r\n'))).toBe('SSH-2.0-OpenSSH_9.2p1..');
+    expect(foreignReplyStart(Buffer.from('HTTP/1.1 400 Bad Request\r\n'))).toBe('HTTP/1.1 400 Bad Request');
+  });
+});

@@ -49,3 +49,42 @@ describe('runLoadPipeline', () => {
     expect(ran).toBeLessThan(20);
   });
 });
+
+describe('runLoadPipeline when a task fails', () => {
+  it('aborts the other workers\' in-flight tasks at once instead of waiting for them, and rethrows the first failure', async () => {
+    // Worker 1's task never ends unless its resource is aborted: without the teardown this test
+    // would hang until its timeout (what a COPY into a restarted target did).
+    const aborts = new Map<number, () => void>();
+    const aborted: number[] = [];
+    const closed: number[] = [];
+    let next = 0;
+    let started = 0;
+    let bothStarted: () => void = () => {};
+    const running = new Promise<void>((resolve) => (bothStarted = resolve));
+    const run = runLoadPipeline<number>({
+      jobs: 2,
+      open: async () => next++,
+      close: async (w) => void closed.push(w),
+      abort: (w) => {
+        aborted.push(w);
+        aborts.get(w)?.();
+      },
+      data: [
+        { kind: 'data', table: 'big', weight: 2, label: 'copy big', run: (w) => new Promise<void>((_resolve, reject) => {
+          aborts.set(w, () => reject(new Error('session destroyed')));
+          if (++started === 2) bothStarted();
+        }) },
+        { kind: 'data', table: 'small', weight: 1, label: 'copy small', run: async () => {
+          if (++started === 2) bothStarted();
+          await running;
+          throw new Error('the target restarted');
+        } },
+      ],
+      indexes: [],
+      analyze: [],
+    });
+    await expect(run).rejects.toThrow('the target restarted');
+    expect(aborted.sort()).toEqual([0, 1]);
+    expect(closed.sort()).toEqual([0, 1]);
+  });
+});

@@ -10,7 +10,7 @@ import { isAbsolute, join, posix, relative, resolve, sep, win32 } from 'node:pat
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { z } from 'zod';
-import { OfframpError, ExitCode } from '../../errors.js';
+import { OfframpError } from '../../errors.js';
 
 export const MANIFEST = 'manifest.json';
 export const ARTIFACT_FORMAT = 'offramp-dump';
@@ -49,7 +49,7 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 
 export class ArtifactError extends OfframpError {
   constructor(message: string, hint: string) {
-    super('USAGE', ExitCode.error, message, { hint });
+    super('ARTIFACT_INVALID', message, { hint });
   }
 }
 

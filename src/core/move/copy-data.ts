@@ -11,6 +11,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { connect } from '../../db/connect.js';
+import { destroyClient, endClient } from '../../db/sessions.js';
+import type { ServerSide } from '../../errors.js';
 import { importSnapshot } from '../../db/snapshot.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { toQueryError } from '../../db/sql.js';
@@ -136,24 +138,32 @@ function copyOutSql(unit: CopyUnit, format: CopyFormat): string {
  * One target transaction per unit. A unit that is its table's only one empties the table in the
  * same transaction and loads with COPY FREEZE: the rows arrive frozen and all-visible, so the
  * index builds and ANALYZE that follow read them without clog lookups or hint-bit writes.
+ *
+ * When anything fails, the unit's sessions are destroyed, not reused: a COPY that stopped half-way
+ * leaves its client unable to run another statement, and the server at the other end of the stream
+ * would otherwise wait for data (or block writing it) forever. The error names the side that failed
+ * first: the stream whose error came first, or the target for its own statements.
  */
 async function loadInto(
-  tgt: pg.Client, table: TablePlan, format: CopyFormat, mode: 'append' | 'freeze', what: string,
-  feed: (sink: NodeJS.WritableStream) => Promise<void>, expectRows?: number,
+  sessions: { tgt: pg.Client; src?: pg.Client }, table: TablePlan, format: CopyFormat, mode: 'append' | 'freeze', what: string,
+  feed: (sink: NodeJS.WritableStream, failed: (side: ServerSide) => void) => Promise<void>, expectRows?: number,
 ): Promise<number> {
-  await tgt.query('BEGIN');
+  const { tgt } = sessions;
+  let failedFirst: ServerSide | undefined;
   try {
+    await tgt.query('BEGIN');
     if (mode === 'freeze') await tgt.query(`TRUNCATE ONLY ${table.qualified}`);
     const options = [format === 'binary' ? 'FORMAT binary' : '', mode === 'freeze' ? 'FREEZE' : ''].filter(Boolean).join(', ');
     const sink = tgt.query(copyFrom(`COPY ${table.qualified}${columnList(table)} FROM STDIN${options ? ` (${options})` : ''}`));
-    await feed(sink);
+    sink.once('error', () => void (failedFirst ??= 'target'));
+    await feed(sink, (side) => void (failedFirst ??= side));
     const rows = Number(sink.rowCount ?? 0);
     if (expectRows !== undefined && rows !== expectRows) throw new Error(`loaded ${rows} rows where the dump holds ${expectRows}`);
     await tgt.query('COMMIT');
     return rows;
   } catch (error) {
-    await tgt.query('ROLLBACK').catch(() => {});
-    throw toQueryError(error, what);
+    for (const client of [tgt, sessions.src]) if (client) destroyClient(client);
+    throw toQueryError(error, what, failedFirst ?? 'target');
   }
 }
 
@@ -176,9 +186,15 @@ export async function openCopyWorker(source: ConnectionInfo, target: ConnectionI
   }
 }
 
+/** Ending the source session ends its read-only snapshot transaction; a dead peer is not waited for. */
 export async function closeCopyWorker(w: CopyWorker): Promise<void> {
-  await w.src.query('ROLLBACK').catch(() => {});
-  await Promise.all([w.src.end(), w.tgt.end()]);
+  await Promise.all([endClient(w.src), endClient(w.tgt)]);
+}
+
+/** Make a worker's in-flight unit fail at once (the pipeline failed elsewhere, or the run was stopped). */
+export function abortCopyWorker(w: CopyWorker): void {
+  destroyClient(w.src);
+  destroyClient(w.tgt);
 }
 
 /**
@@ -223,8 +239,11 @@ export function copyUnitTasks(units: CopyUnit[], options: CopyTaskOptions): Arra
       const whole = !unit.where && unitsPerTable.get(key) === 1;
       const started = performance.now();
       const counter = new ByteCounter(options.progress.counter(key));
-      const rows = await loadInto(tgt, unit.table, options.format, whole ? 'freeze' : 'append', `copy ${unit.id}`, (sink) =>
-        pipeline(src.query(copyTo(copyOutSql(unit, options.format))), counter, sink));
+      const rows = await loadInto({ tgt, src }, unit.table, options.format, whole ? 'freeze' : 'append', `copy ${unit.id}`, (sink, failed) => {
+        const out = src.query(copyTo(copyOutSql(unit, options.format)));
+        out.once('error', () => failed('source'));
+        return pipeline(out, counter, sink);
+      });
       options.journal.append({ type: 'unit-done', unit: unit.id, table: key, rows, bytes: counter.bytes });
       const tableDone = options.progress.unitDone(key, rows, counter.bytes, (performance.now() - started) / 1000);
       if (tableDone) options.journal.append({ type: 'table-done', table: key, rows: tableDone.rows });
@@ -261,15 +280,13 @@ export async function dumpUnits(units: Array<CopyUnit & { file: string }>, dir: 
     try {
       await pipeline(out, counter, createGzip({ level: 1 }), hash, privateWriteStream(`${dir}/${unit.file}`));
     } catch (error) {
-      throw toQueryError(error, `dump ${unit.id}`);
+      destroyClient(src); // a COPY stopped half-way: the session cannot be reused
+      throw toQueryError(error, `dump ${unit.id}`, 'source');
     }
     const rows = Number(out.rowCount ?? 0);
     dumped.push({ id: unit.id, table: unit.table.display, file: unit.file, rows, bytes: counter.bytes, sha256: hash.digest(), fileBytes: hash.bytes });
     progress.unitDone(unit.table.display, rows, counter.bytes, (performance.now() - started) / 1000);
-  }, async (src) => {
-    await src.query('ROLLBACK').catch(() => {});
-    await src.end();
-  });
+  }, (src) => endClient(src), destroyClient);
   return dumped;
 }
 
@@ -289,7 +306,7 @@ export function loadFileTasks(
       const started = performance.now();
       const counter = new ByteCounter(options.progress.counter(f.table.display));
       const mode = filesPerTable.get(f.table.display) === 1 ? 'freeze' : 'append';
-      const rows = await loadInto(tgt, f.table, options.format, mode, `restore ${f.id}`, (sink) =>
+      const rows = await loadInto({ tgt }, f.table, options.format, mode, `restore ${f.id}`, (sink) =>
         pipeline(createReadStream(f.path), createGunzip(), counter, sink), f.rows);
       options.progress.unitDone(f.table.display, rows, counter.bytes, (performance.now() - started) / 1000);
     },

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connect } from '../../db/connect.js';
+import { endClient } from '../../db/sessions.js';
 import { databaseIdentity } from '../../db/identity.js';
 import { exportSnapshot, snapshotAlive, type SnapshotHolder } from '../../db/snapshot.js';
 import { loadSql, query } from '../../db/sql.js';
@@ -17,7 +18,7 @@ import { inStep, type Progress } from '../../output/progress.js';
 import { VERSION } from '../../version.js';
 import type { DeferredObject } from './apply-schema.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen } from './finish.js';
-import { closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, resetInterruptedTables, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
+import { abortCopyWorker, closeCopyWorker, copyUnitTasks, DataProgress, openCopyWorker, resetInterruptedTables, type CopyFormat, type CopyWorker, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
 import { Journal, journalState, type JournalState } from './journal.js';
@@ -231,6 +232,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         jobs: options.jobs,
         open: () => openCopyWorker(source, target, snapshot, options.connectTimeoutSeconds, postContext.preamble),
         close: closeCopyWorker,
+        abort: abortCopyWorker,
         data: copyUnitTasks(units, { format, journal: journal!, progress: dataProgress }),
         indexes,
         analyze,
@@ -282,6 +284,6 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
   } finally {
     journal?.close();
     if (holder) await holder.release();
-    await control.end().catch(() => {});
+    await endClient(control);
   }
 }

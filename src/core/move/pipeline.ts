@@ -4,7 +4,13 @@
  * ANALYZE of tables whose indexes are built. So the indexes of small tables are built while the
  * big ones are still copying, and no core idles at the phase boundaries. (PRIMARY KEY and UNIQUE
  * constraints are attached, and foreign keys added, afterwards: they need every index.)
+ *
+ * When one task fails the whole pipeline comes down at once: every other worker's resource is
+ * aborted (its sessions destroyed), so no worker keeps streaming into a run that has already failed,
+ * and no stream waits on a peer that is gone.
  */
+import { throwIfStopped } from '../../db/sessions.js';
+
 export type TaskKind = 'data' | 'index' | 'analyze';
 
 export interface PipelineTask<R> {
@@ -22,6 +28,8 @@ export interface PipelineInput<R> {
   jobs: number;
   open(): Promise<R>;
   close(resource: R): Promise<void>;
+  /** Make a resource's in-flight task fail now (destroy its sessions); called on the first failure. */
+  abort?(resource: R): void;
   data: Array<PipelineTask<R>>;
   indexes: Array<PipelineTask<R>>;
   analyze: Array<PipelineTask<R>>;
@@ -57,6 +65,12 @@ export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void>
   const total = input.data.length + input.indexes.length + input.analyze.length;
   let finished = 0;
   let failure: unknown;
+  const open = new Set<R>();
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = error;
+    for (const r of open) input.abort?.(r);
+  };
   let wake: (() => void) | undefined;
   const changed = (): void => {
     const w = wake;
@@ -74,7 +88,9 @@ export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void>
     let resource: R | undefined;
     try {
       resource = await input.open();
+      open.add(resource);
       while (failure === undefined && finished < total) {
+        throwIfStopped();
         const task = next();
         if (!task) {
           // Nothing ready yet: wait until another worker finishes something.
@@ -103,10 +119,13 @@ export async function runLoadPipeline<R>(input: PipelineInput<R>): Promise<void>
         changed();
       }
     } catch (error) {
-      failure ??= error;
+      fail(error);
     } finally {
       changed();
-      if (resource !== undefined) await input.close(resource).catch(() => {});
+      if (resource !== undefined) {
+        open.delete(resource);
+        await input.close(resource).catch(() => {});
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.jobs, total)) }, worker));

@@ -8,7 +8,9 @@
 import type pg from 'pg';
 import { connect } from '../../db/connect.js';
 import type { ConnectionInfo } from '../../db/url.js';
-import { QueryError } from '../../errors.js';
+import { toQueryError } from '../../db/sql.js';
+import { destroyClient, endClient } from '../../db/sessions.js';
+import { isConnectionLoss, QueryError } from '../../errors.js';
 import type { StepHandle } from '../../output/progress.js';
 import { DEFERRABLE_SQLSTATES, type DeferredObject, type PostDataPlan, type PostDataStep } from './apply-schema.js';
 import { foreignKeySchemas } from './sql-rewrite.js';
@@ -44,6 +46,8 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
       return;
     } catch (error) {
       const e = error as { code?: string; message: string };
+      // A restart or a dropped network is not a missing object: say so, and that --resume finishes.
+      if (isConnectionLoss(error)) throw toQueryError(error, `post-data ${item.entry.type} ${item.entry.name}`, 'target');
       if (e.code === '40P01' && attempt < 5) continue; // deadlock between two FK builds: try again
       // Only a fallback for what the catalog check cannot name.
       if (e.code && ALREADY_EXISTS.has(e.code) && ctx.resuming) return;
@@ -51,7 +55,12 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
         deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: e.message, sql: item.sql });
         return;
       }
-      throw new QueryError(`post-data ${item.entry.type} ${item.entry.name} failed: ${e.message}`, e.code, { hint: 'the target may be missing a role, extension or object the source has; rerun with --verbose', cause: error });
+      throw new QueryError(`post-data ${item.entry.type} ${item.entry.name} failed: ${e.message}`, e.code, {
+        hint: e.code === '42501'
+          ? 'the target role lacks a privilege this object needs: run the copy as the database owner, or GRANT it (see the message)'
+          : 'the target may be missing a role, extension or object the source has; rerun with --verbose',
+        cause: error,
+      });
     }
   }
 }
@@ -70,7 +79,7 @@ async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: D
     await faultPoint('foreign-keys');
     done++;
     step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
-  }, (client) => client.end());
+  }, (client) => endClient(client), destroyClient);
 }
 
 /** The part of post-data that needs every index: sequential entries, then foreign keys. */
@@ -84,7 +93,7 @@ export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, st
       await faultPoint('constraints');
     }
   } finally {
-    await client.end().catch(() => {});
+    await endClient(client);
   }
   await parallel(plan.foreignKeys, ctx, deferred, step, 'foreign keys');
   return { deferred };

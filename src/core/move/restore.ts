@@ -17,6 +17,7 @@ import type pg from 'pg';
 import { DataProgress, loadFileTasks, type CopyFormat, type TableCopyResult } from './copy-data.js';
 import { planPostData } from './apply-schema.js';
 import { runLoadPipeline } from './pipeline.js';
+import { destroyClient, endClient } from '../../db/sessions.js';
 import { postDataSession } from './post-data.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
@@ -128,7 +129,8 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
       await runLoadPipeline<pg.Client>({
         jobs: options.jobs,
         open: () => postDataSession(postContext),
-        close: (c) => c.end(),
+        close: (c) => endClient(c),
+        abort: destroyClient,
         data: loadFileTasks(files, { format: manifest.dataFormat, progress: dataProgress }),
         indexes,
         analyze,

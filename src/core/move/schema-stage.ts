@@ -8,7 +8,7 @@
  *    (auth, RLS) must provide.
  */
 import type pg from 'pg';
-import { loadSql, query } from '../../db/sql.js';
+import { loadSql, privilegeHint, query, toQueryError } from '../../db/sql.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { ExternalToolError, QueryError } from '../../errors.js';
 import { findClientTools } from '../../db/pg-tools.js';
@@ -211,7 +211,9 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
     if (result.fatal.length > 0) {
       const first = result.fatal[0]!;
       throw new QueryError(`pre-data failed at ${first.entry.type} ${first.entry.schema ?? ''}.${first.entry.name}: ${first.message}${result.fatal.length > 1 ? ` (and ${result.fatal.length - 1} more)` : ''}`, first.sqlstate, {
-        hint: 'the target was left unchanged (the schema step runs in one transaction); see the error and rerun with --verbose',
+        hint: first.sqlstate === '42501'
+          ? `${privilegeHint(first.message, control.user)}; the target was left unchanged (the schema step runs in one transaction)`
+          : 'the target was left unchanged (the schema step runs in one transaction); see the error and rerun with --verbose',
         detail: result.fatal.map((f) => `${f.entry.type} ${f.entry.name}: ${f.message}`).join('\n'),
       });
     }
@@ -224,7 +226,7 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
     await control.query('COMMIT');
   } catch (error) {
     await control.query('ROLLBACK').catch(() => {});
-    throw error;
+    throw toQueryError(error, 'roles, extensions and pre-data', 'target', control.user);
   }
   return outcome;
 }

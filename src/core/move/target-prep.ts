@@ -4,7 +4,7 @@
  * depended on them). What --yes/--clean replace is decided in replace.ts.
  */
 import type pg from 'pg';
-import { OfframpError, ExitCode } from '../../errors.js';
+import { OfframpError } from '../../errors.js';
 import { loadSql, query } from '../../db/sql.js';
 import { PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import type { ExtensionPlan } from './plan.js';
@@ -16,7 +16,7 @@ export const COPY_LOCK_KEY = 0x0ff5a4c0;
 export async function acquireCopyLock(client: pg.ClientBase, targetLabel: string): Promise<void> {
   const [row] = await query<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock($1) AS ok', [COPY_LOCK_KEY]);
   if (!row!.ok) {
-    throw new OfframpError('USAGE', ExitCode.error, `another offramp copy or restore is running into ${targetLabel}`, {
+    throw new OfframpError('TARGET_BUSY', `another offramp copy or restore is running into ${targetLabel}`, {
       hint: 'wait for it to finish (or stop it); two loads into one database would corrupt each other',
     });
   }
@@ -66,7 +66,7 @@ export async function createExtensions(client: pg.ClientBase, extensions: Extens
     if (target.installed_version) {
       if (target.schema !== schema) {
         if (!ext.relocatable) {
-          throw new OfframpError('USAGE', ExitCode.error, `extension ${ext.name} is installed in schema "${target.schema}" on the target, but the copied objects expect it in "${schema}"`, {
+          throw new OfframpError('TARGET_CONFLICT', `extension ${ext.name} is installed in schema "${target.schema}" on the target, but the copied objects expect it in "${schema}"`, {
             // --yes never drops an extension: relocating the references is the way (README, --extensions-schema).
             hint: ext.schema === 'extensions'
               ? `copy with --extensions-schema ${target.schema} so the copied objects refer to it there; nothing was changed`
@@ -84,7 +84,7 @@ export async function createExtensions(client: pg.ClientBase, extensions: Extens
     outcomes.push({ name: ext.name, schema, version: v?.v ?? null, action: 'created', dependents: ext.dependents });
   }
   if (missing.length > 0) {
-    throw new OfframpError('PREFLIGHT_FAILED', ExitCode.preflightFailed, `the target lacks extension${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that copied objects use`, {
+    throw new OfframpError('PREFLIGHT_FAILED', `the target lacks extension${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that copied objects use`, {
       hint: missing.includes('postgis')
         ? 'install PostGIS on the target server (Debian: apt-get install postgresql-15-postgis-3); nothing was changed'
         : 'install the extension packages on the target server; nothing was changed',

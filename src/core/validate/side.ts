@@ -152,7 +152,7 @@ export class Side {
       try {
         return (await client.query<R>({ text, values })).rows;
       } catch (error) {
-        throw toQueryError(error, `${this.name}: ${what}`);
+        throw toQueryError(error, `${this.name}: ${what}`, this.name);
       }
     });
   }
