@@ -7,10 +7,12 @@
  *
  * Once paused, the process stays paused: every later fault point (they also sit in front of each
  * unit, index build and foreign key) waits too, so no new work starts while the test kills it.
- * The event loop keeps running, so a signal handler still runs when the test sends SIGTERM.
+ * The event loop keeps running, so a signal handler still runs when the test sends SIGTERM, and the
+ * interrupt ends the pause.
  * Users never set these variables; nothing else reads them.
  */
 import { writeFileSync } from 'node:fs';
+import { stopSignal } from '../../db/sessions.js';
 
 export type FaultPoint = 'pre-data' | 'unit-done' | 'table-done' | 'index' | 'constraints' | 'foreign-keys' | 'sequences';
 
@@ -30,7 +32,16 @@ function wanted(): { point: string; n: number } | undefined {
  */
 function pauseForever(): Promise<never> {
   paused ??= new Promise<never>((_, reject) => {
-    setTimeout(() => reject(new Error('test fault pause (OFFRAMP_FAULT_PAUSE) was never ended by a kill')), 10 * 60_000);
+    const timer = setTimeout(() => reject(new Error('test fault pause (OFFRAMP_FAULT_PAUSE) was never ended by a kill')), 10 * 60_000);
+    // An interrupt (SIGTERM, ^C) ends the pause like any other wait, so the run winds down and
+    // exits as an interrupted run does.
+    const stop = stopSignal();
+    const onStop = (): void => {
+      clearTimeout(timer);
+      reject(stop.reason);
+    };
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
   });
   return paused;
 }
