@@ -42,12 +42,16 @@ export function runbookFile(given: string | undefined, kind: 'cutover' | 'rollba
   return file;
 }
 
-/** Records that still count: a completed rollback undid what the cutover had done before it. */
+/**
+ * Cutover records that still count: a completed rollback undid everything journaled before it
+ * (its run-start notes how many cutover records there were: its basis).
+ */
 export function liveCutoverRecords(workDir: string): StampedRunbookRecord[] {
   const records = RunbookJournal.read(runPaths(workDir, 'cutover').journal);
-  const rollbacks = RunbookJournal.read(runPaths(workDir, 'rollback').journal).filter((r) => r.type === 'run-finished' && r.ok);
-  const since = rollbacks.at(-1)?.at;
-  return since ? records.filter((r) => r.at > since) : records;
+  const rollback = RunbookJournal.read(runPaths(workDir, 'rollback').journal);
+  const completed = new Set(rollback.filter((r) => r.type === 'run-finished' && r.ok).map((r) => r.run));
+  const basis = rollback.filter((r) => r.type === 'run-start' && completed.has(r.run)).at(-1);
+  return basis?.type === 'run-start' && basis.basis !== undefined ? records.slice(basis.basis) : records;
 }
 
 export interface PlanStep {

@@ -41,7 +41,8 @@ export function resolveValue(value: unknown, r: Resolution): unknown {
       const v = r.env[name] ?? r.vars[name];
       if (v === undefined) {
         r.unset.add(name);
-        return `<${name}>`;
+        // Left as written: the plan shows it, and a run refuses (checkRunInputs).
+        return `\${${name}}`;
       }
       if (r.secrets.includes(name) || SECRET_NAME.test(name)) registerSecret(v);
       return v;
@@ -118,6 +119,7 @@ export function loadRunbook(file: string, options: LoadOptions = {}): Runbook {
 
   const phases: Phase[] = [];
   const seen = new Map<string, Path>();
+  const ids = new Set<string>();
   top.data.phases.forEach((rawPhase, p) => {
     const phase = PhaseSchema.safeParse(rawPhase);
     if (!phase.success) {
@@ -127,10 +129,12 @@ export function loadRunbook(file: string, options: LoadOptions = {}): Runbook {
     const steps: Step[] = [];
     phase.data.steps.forEach((rawStep, s) => {
       const at: Path = ['phases', p, 'steps', s];
+      const rawId = (rawStep as { id?: unknown } | null)?.id;
+      if (typeof rawId === 'string' && ids.has(rawId)) problems.push({ path: [...at, 'id'], message: `duplicate step id "${rawId}"` });
+      if (typeof rawId === 'string') ids.add(rawId);
       const step = parseStep(rawStep, at, phase.data.id, resolution, problems);
       if (!step) return;
-      if (seen.has(step.id)) problems.push({ path: [...at, 'id'], message: `duplicate step id "${step.id}"` });
-      seen.set(step.id, at);
+      if (!seen.has(step.id)) seen.set(step.id, at);
       step.line = positionOf(doc, counter, at).line;
       steps.push(step);
     });

@@ -22,9 +22,10 @@ export type { RunbookRunResult } from './session.js';
 
 export interface RollbackRunOptions { runbook?: string; workDir: string; yes: boolean; confirmed: string[]; dryRun: boolean; interactive: boolean }
 
-/** Passed cutover steps with an undo, newest first. */
+/** Passed cutover steps with an undo, newest first (journal order: timestamps can tie). */
 function undoCandidates(records: ReturnType<typeof liveCutoverRecords>): PassedRecord[] {
-  return [...passedSteps(records).values()].filter((r) => r.undo !== undefined).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  const latest = new Set(passedSteps(records).values());
+  return records.filter((r): r is PassedRecord => r.type === 'step-passed' && latest.has(r) && r.undo !== undefined).reverse();
 }
 
 /** A pseudo-step so the live view and the report can show an undo like any step. */
