@@ -153,7 +153,7 @@ phases:
     expect(readFileSync(join(dir, 'after.log'), 'utf8')).toBe('ran\n');
     const records = journalOf(dir);
     expect(records.filter((r) => r.type === 'run-start').map((r) => r.run)).toEqual([1, 2]);
-    expect(records.filter((r) => r.step === 'pause').map((r) => `${r.run}:${r.type}`)).toEqual(['1:step-started', '2:step-started', '2:step-passed']);
+    expect(records.filter((r) => 'step' in r && r.step === 'pause').map((r) => `${r.run}:${r.type}`)).toEqual(['1:step-started', '2:step-started', '2:step-passed']);
     expect(records.find((r) => r.type === 'step-skipped' && r.step === 'before')).toMatchObject({ run: 2, reason: expect.stringMatching(/passed in run 1/) });
     expect(statSync(join(dir, '.offramp', 'cutover.journal.ndjson')).mode & 0o777).toBe(0o600);
   });

@@ -138,7 +138,8 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       skip('already-passed', `passed in run ${earlier.run} at ${earlier.at}; --rerun runs it again`);
       continue;
     }
-    const missing = step.requires.filter((r) => !passed.has(r));
+    // In a dry run, a step that was only described counts as done for what follows.
+    const missing = step.requires.filter((r) => !passed.has(r) && !(options.dryRun && reports.some((x) => x.id === r && x.status === 'dry-run')));
     if (missing.length > 0) {
       const detail = `requires ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} not passed`;
       report.status = 'failed';
