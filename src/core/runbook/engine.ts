@@ -125,7 +125,7 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       observer.stepEnd(step, status, detail);
     };
     if (stopped) {
-      skip('not-run', `not run: the run stopped at ${stopped.at}`);
+      skip('not-run', `the run stopped at ${stopped.at}`);
       continue;
     }
     if (index < fromIndex) {

@@ -73,7 +73,7 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
     const report: StepReport = { id: step.id, phase: 'undo', title: step.title, kind: step.kind, status: 'not-run', detail: '', attempts: 0 };
     undone.push(report);
     if (stopped) {
-      report.detail = `not run: the rollback stopped at ${stopped.at}`;
+      report.detail = `the rollback stopped at ${stopped.at}`;
       observer.stepEnd(step, 'not-run', report.detail);
       continue;
     }
@@ -111,7 +111,7 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
   if (rb) {
     if (stopped) {
       for (const s of rb.phases.flatMap((p) => p.steps)) {
-        const detail = `not run: the rollback stopped at ${stopped.at}`;
+        const detail = `the rollback stopped at ${stopped.at}`;
         steps.push({ id: s.id, phase: s.phase, title: s.title, kind: s.kind, status: 'not-run', detail, attempts: 0 });
         observer.stepEnd(s, 'not-run', detail);
       }
