@@ -147,7 +147,7 @@ describe('validate step', () => {
     expect(result.reason).toMatch(/^\d+ tables differ \(at most 0 allowed\)/);
     const failed = records.find((r) => r.type === 'step-failed');
     expect(failed).toMatchObject({ step: 'final', evidence: { mode: 'counts', summary: { ok: false } } });
-    const evidence = (failed as { evidence: { summary: { tablesDiffering: number }; tables: Array<{ table: string; rows: { source: number | null } }> } }).evidence;
+    const evidence = (failed as unknown as { evidence: { summary: { tablesDiffering: number }; tables: Array<{ table: string; rows: { source: number | null } }> } }).evidence;
     const posts = await withClient(source.url, { role: 'admin' }, (c) => c.query('SELECT count(*)::int AS n FROM public.posts')).then((r) => r.rows[0].n as number);
     expect(evidence.tables.find((t) => t.table === 'public.posts')!.rows.source).toBe(posts);
     expect(evidence.summary.tablesDiffering).toBeGreaterThan(0);
