@@ -82,6 +82,11 @@ export async function runOnce(step: Pick<Step, 'id' | 'title' | 'kind' | 'timeou
   }
 }
 
+/** A guard for steps that give no timeout: nothing that talks to a network may hang a cutover for ever. */
+export const DEFAULT_TIMEOUT_MS: Partial<Record<Step['kind'], number>> = {
+  http: 30_000, tls: 30_000, cors: 60_000, 'dns-check': 60_000, sql: 600_000, command: 600_000,
+};
+
 /** What a dry run says instead of doing something. */
 function wouldDo(step: Step): string {
   const p = step.params;
@@ -159,7 +164,7 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       journal?.append({ type: 'step-started', step: step.id, phase: step.phase, kind: step.kind, title: step.title, attempt: n });
       observer.stepStart(step, n);
       const started = clock.now();
-      const outcome = await runOnce(step, step.params, {
+      const outcome = await runOnce({ ...step, timeoutMs: step.timeoutMs ?? DEFAULT_TIMEOUT_MS[step.kind] }, step.params, {
         ...base,
         update: (message) => observer.stepUpdate(step, redact(message)),
         log: (message) => observer.stepUpdate(step, redact(message)),
