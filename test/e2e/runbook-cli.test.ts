@@ -144,6 +144,17 @@ phases:
     child.kill('SIGKILL');
     const killed = await child;
     expect(killed.signal).toBe('SIGKILL');
+    // The CLI process behind the shim dies with it; its lock stays behind and must not block the resume.
+    const lock = join(dir, '.offramp', 'runbook.lock');
+    const holder = Number(readFileSync(lock, 'utf8').split('\n')[0]);
+    await until('the killed run to be gone', () => {
+      try {
+        process.kill(holder, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
     expect(journalOf(dir).some((r) => r.type === 'run-finished')).toBe(false);
 
     const resumed = await runCli(['cutover', 'run', '--runbook', 'rb.yaml', '--json'], { cwd: dir, env: { PAUSE: '1s' } });
@@ -156,6 +167,7 @@ phases:
     expect(records.filter((r) => 'step' in r && r.step === 'pause').map((r) => `${r.run}:${r.type}`)).toEqual(['1:step-started', '2:step-started', '2:step-passed']);
     expect(records.find((r) => r.type === 'step-skipped' && r.step === 'before')).toMatchObject({ run: 2, reason: expect.stringMatching(/passed in run 1/) });
     expect(statSync(join(dir, '.offramp', 'cutover.journal.ndjson')).mode & 0o777).toBe(0o600);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('rollback run needs --yes, undoes the passed steps newest first, runs the rollback runbook, and writes its report', async () => {

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { cutoverRun } from '../../src/core/runbook/cutover.js';
 import { RunbookJournal } from '../../src/core/runbook/journal.js';
 import { rollbackRun } from '../../src/core/runbook/rollback.js';
+import { acquireRunLock } from '../../src/core/runbook/lock.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, existsSync } from 'node:fs';
 import type { RunEnvironment } from '../../src/core/runbook/session.js';
 import type { Clock, DnsAccess } from '../../src/core/runbook/types.js';
 import type { DnsProvider, DnsRecordSet, DnsRecordType } from '../../src/core/dns/types.js';
@@ -240,5 +243,36 @@ phases:
     expect(third.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'passed']);
     expect(readFileSync(log, 'utf8')).toBe('x\ny\nz\nz\n');
     await expect(cutoverRun({ ...opts, from: 'four' }, silentProgress, e)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/--from four names no step/) });
+  });
+
+  it('wait until: re-checks the condition step on the clock until it passes, then the step itself runs', async () => {
+    const p = project(`name: until
+phases:
+  - id: p
+    steps:
+      - { id: settle, kind: wait, params: { until: visible, interval: 10s, within: 2m } }
+      - { id: visible, kind: dns-check, params: { name: api.example.test, resolvers: [ns1], expect: { values: [198.51.100.20] } } }
+`);
+    const clock = fakeClock();
+    const dns = memoryDns([{ name: 'api.example.test', type: 'A', ttl: 60, values: ['198.51.100.20'] }]);
+    dns.staleFor(3);
+    const run = await cutoverRun({ runbook: p.runbook, workDir: p.workDir, dryRun: false, rerun: false, yes: false, confirmed: [], interactive: false }, silentProgress, env(clock, dns.access));
+    expect(run.reason).toBeUndefined();
+    expect(run.steps[0]!.evidence).toMatchObject({ until: 'visible', attempts: 4, waitedMs: 30_000 });
+    expect(clock.slept).toEqual([10_000, 10_000, 10_000]);
+    expect(run.steps[1]!.status).toBe('passed');
+  });
+
+  it('one run at a time per work directory; a lock left by a dead process is taken over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offramp-lock-'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'runbook.lock'), `${process.ppid}\ncutover run\n`);
+    expect(() => acquireRunLock(dir, 'rollback run')).toThrow(new RegExp(`another cutover run is in progress .*\\(pid ${process.ppid}\\)`));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, 'runbook.lock'), `${dead}\ncutover run\n`);
+    const lock = acquireRunLock(dir, 'rollback run');
+    expect(readFileSync(join(dir, 'runbook.lock'), 'utf8')).toBe(`${process.pid}\nrollback run\n`);
+    lock.release();
+    expect(existsSync(join(dir, 'runbook.lock'))).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../../version.js';
 import { runRunbook } from './engine.js';
 import { privateDir, RunbookJournal, passedSteps, type StampedRunbookRecord } from './journal.js';
 import { loadRunbook } from './load.js';
+import { acquireRunLock } from './lock.js';
 import { renderRunReport } from './report.js';
 import type { Runbook, Step } from './schema.js';
 import { DEFAULT_RUNBOOKS, makeIo, runPaths, setup, type RunEnvironment, type RunbookRunResult } from './session.js';
@@ -147,16 +148,27 @@ export async function cutoverRun(options: CutoverRunOptions, progress: Progress,
   }
 
   privateDir(options.workDir);
-  const journal = options.dryRun ? undefined : RunbookJournal.open(paths.journal, () => clock.now());
-  journal?.append({
-    type: 'run-start', runbook: rb.name, file, sha256: rb.sha256, operator: io.operator, dryRun: false,
-    ...(options.from ? { from: options.from } : {}), rerun: options.rerun, vars: rb.vars,
-  });
-  observer.start(rb.phases);
-  const result = await runRunbook({ runbook: rb, journal, history, dryRun: options.dryRun, from: options.from, rerun: options.rerun, io, databases, clock, dns, observer });
-  journal?.append({ type: 'run-finished', ok: result.ok, ...(result.stoppedAt ? { stoppedAt: result.stoppedAt, reason: result.reason } : {}) });
-  journal?.close();
-  await observer.finish(result.ok);
+  const lock = options.dryRun ? undefined : acquireRunLock(options.workDir, 'cutover run');
+  let result: Awaited<ReturnType<typeof runRunbook>>;
+  let journal: RunbookJournal | undefined;
+  try {
+    const lastStart = [...history].reverse().find((r) => r.type === 'run-start');
+    if (lastStart?.type === 'run-start' && lastStart.sha256 !== rb.sha256) {
+      progress.log('warn', `${file} changed since run ${lastStart.run}: steps that passed then still count (--rerun runs them again)`);
+    }
+    journal = options.dryRun ? undefined : RunbookJournal.open(paths.journal, () => clock.now());
+    journal?.append({
+      type: 'run-start', runbook: rb.name, file, sha256: rb.sha256, operator: io.operator, dryRun: false,
+      ...(options.from ? { from: options.from } : {}), rerun: options.rerun, vars: rb.vars,
+    });
+    observer.start(rb.phases);
+    result = await runRunbook({ runbook: rb, journal, history, dryRun: options.dryRun, from: options.from, rerun: options.rerun, io, databases, clock, dns, observer });
+    journal?.append({ type: 'run-finished', ok: result.ok, ...(result.stoppedAt ? { stoppedAt: result.stoppedAt, reason: result.reason } : {}) });
+    journal?.close();
+    await observer.finish(result.ok);
+  } finally {
+    lock?.release();
+  }
 
   const records = journal ? RunbookJournal.read(paths.journal) : [];
   writeFileSync(paths.report, renderRunReport({

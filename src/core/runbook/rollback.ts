@@ -11,6 +11,7 @@ import { confirmChanges, checkRunInputs, liveCutoverRecords } from './cutover.js
 import { runOnce, runRunbook, type StepReport } from './engine.js';
 import { passedSteps, privateDir, RunbookJournal, type PassedRecord } from './journal.js';
 import { loadRunbook, resolveUndo } from './load.js';
+import { acquireRunLock } from './lock.js';
 import { renderRunReport } from './report.js';
 import type { Phase, Runbook, Step } from './schema.js';
 import { DEFAULT_RUNBOOKS, makeIo, runPaths, setup, type RunEnvironment, type RunbookRunResult } from './session.js';
@@ -61,80 +62,89 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
   }
 
   privateDir(options.workDir);
-  const journal = options.dryRun ? undefined : RunbookJournal.open(paths.journal, () => clock.now());
-  journal?.append({ type: 'run-start', runbook: rb?.name ?? '(undo only)', file: file ?? '', sha256: rb?.sha256 ?? '', operator: io.operator, dryRun: false, rerun: false, vars: rb?.vars ?? {}, basis });
-  const undoPhase: Phase = { id: 'undo', title: 'Undo the cutover (newest first)', steps: candidates.map(undoStep) };
-  observer.start([undoPhase, ...(rb?.phases ?? [])]);
-
-  const undone: StepReport[] = [];
-  let stopped: { at: string; reason: string } | undefined;
-  for (const record of candidates) {
-    const step = undoStep(record);
-    const report: StepReport = { id: step.id, phase: 'undo', title: step.title, kind: step.kind, status: 'not-run', detail: '', attempts: 0 };
-    undone.push(report);
-    if (stopped) {
-      report.detail = `the rollback stopped at ${stopped.at}`;
-      observer.stepEnd(step, 'not-run', report.detail);
-      continue;
-    }
-    if (undoneAlready.has(`${record.step}@${record.at}`)) {
-      report.status = 'already-passed';
-      report.detail = 'undone by an earlier rollback run';
-      observer.stepEnd(step, 'already-passed', report.detail);
-      continue;
-    }
-    if (options.dryRun) {
-      report.status = 'dry-run';
-      report.detail = record.undo === 'auto' ? `would restore what ${record.step} recorded` : `would run its ${step.kind} undo`;
-      observer.stepEnd(step, 'dry-run', report.detail);
-      continue;
-    }
-    journal?.append({ type: 'undo-started', step: record.step, kind: step.kind, of: record.at });
-    observer.stepStart(step, 1);
-    report.attempts = 1;
-    const outcome = await undoOne(record, step, { clock, io, databases, dns, passed: new Map(), check: () => Promise.reject(new Error('an undo cannot wait for a step')), update: (m) => observer.stepUpdate(step, redact(m)), log: () => {} }, vars);
-    report.detail = redact(outcome.detail);
-    report.evidence = outcome.evidence;
-    if (outcome.ok) {
-      report.status = 'passed';
-      journal?.append({ type: 'undo-passed', step: record.step, kind: step.kind, of: record.at, detail: outcome.detail, evidence: outcome.evidence });
-      observer.stepEnd(step, 'passed', report.detail);
-    } else {
-      report.status = 'failed';
-      journal?.append({ type: 'undo-failed', step: record.step, kind: step.kind, of: record.at, detail: outcome.detail });
-      observer.stepEnd(step, 'failed', report.detail);
-      stopped = { at: step.id, reason: report.detail };
-    }
+  const lock = options.dryRun ? undefined : acquireRunLock(options.workDir, 'rollback run');
+  try {
+    return await rollbackLocked();
+  } finally {
+    lock?.release();
   }
 
-  let steps: StepReport[] = [];
-  if (rb) {
-    if (stopped) {
-      for (const s of rb.phases.flatMap((p) => p.steps)) {
-        const detail = `the rollback stopped at ${stopped.at}`;
-        steps.push({ id: s.id, phase: s.phase, title: s.title, kind: s.kind, status: 'not-run', detail, attempts: 0 });
-        observer.stepEnd(s, 'not-run', detail);
+  async function rollbackLocked(): Promise<RunbookRunResult> {
+    const journal = options.dryRun ? undefined : RunbookJournal.open(paths.journal, () => clock.now());
+    journal?.append({ type: 'run-start', runbook: rb?.name ?? '(undo only)', file: file ?? '', sha256: rb?.sha256 ?? '', operator: io.operator, dryRun: false, rerun: false, vars: rb?.vars ?? {}, basis });
+    const undoPhase: Phase = { id: 'undo', title: 'Undo the cutover (newest first)', steps: candidates.map(undoStep) };
+    observer.start([undoPhase, ...(rb?.phases ?? [])]);
+
+    const undone: StepReport[] = [];
+    let stopped: { at: string; reason: string } | undefined;
+    for (const record of candidates) {
+      const step = undoStep(record);
+      const report: StepReport = { id: step.id, phase: 'undo', title: step.title, kind: step.kind, status: 'not-run', detail: '', attempts: 0 };
+      undone.push(report);
+      if (stopped) {
+        report.detail = `the rollback stopped at ${stopped.at}`;
+        observer.stepEnd(step, 'not-run', report.detail);
+        continue;
       }
-    } else {
-      const result = await runRunbook({ runbook: rb, journal, history, dryRun: options.dryRun, rerun: false, io, databases, clock, dns, observer });
-      steps = result.steps;
-      if (!result.ok) stopped = { at: result.stoppedAt!, reason: result.reason ?? '' };
+      if (undoneAlready.has(`${record.step}@${record.at}`)) {
+        report.status = 'already-passed';
+        report.detail = 'undone by an earlier rollback run';
+        observer.stepEnd(step, 'already-passed', report.detail);
+        continue;
+      }
+      if (options.dryRun) {
+        report.status = 'dry-run';
+        report.detail = record.undo === 'auto' ? `would restore what ${record.step} recorded` : `would run its ${step.kind} undo`;
+        observer.stepEnd(step, 'dry-run', report.detail);
+        continue;
+      }
+      journal?.append({ type: 'undo-started', step: record.step, kind: step.kind, of: record.at });
+      observer.stepStart(step, 1);
+      report.attempts = 1;
+      const outcome = await undoOne(record, step, { clock, io, databases, dns, passed: new Map(), check: () => Promise.reject(new Error('an undo cannot wait for a step')), update: (m) => observer.stepUpdate(step, redact(m)), log: () => {} }, vars);
+      report.detail = redact(outcome.detail);
+      report.evidence = outcome.evidence;
+      if (outcome.ok) {
+        report.status = 'passed';
+        journal?.append({ type: 'undo-passed', step: record.step, kind: step.kind, of: record.at, detail: outcome.detail, evidence: outcome.evidence });
+        observer.stepEnd(step, 'passed', report.detail);
+      } else {
+        report.status = 'failed';
+        journal?.append({ type: 'undo-failed', step: record.step, kind: step.kind, of: record.at, detail: outcome.detail });
+        observer.stepEnd(step, 'failed', report.detail);
+        stopped = { at: step.id, reason: report.detail };
+      }
     }
-  }
-  const ok = !stopped;
-  journal?.append({ type: 'run-finished', ok, ...(stopped ? { stoppedAt: stopped.at, reason: stopped.reason } : {}) });
-  journal?.close();
-  await observer.finish(ok);
 
-  writeFileSync(paths.report, renderRunReport({
-    title: options.dryRun ? 'Rollback rehearsal (dry run)' : 'Rollback report',
-    runbook: { name: rb?.name ?? '(no rollback runbook: undo only)', file: file ?? '' }, journal: journal?.path, ok, dryRun: options.dryRun,
-    stoppedAt: stopped?.at, reason: stopped?.reason, steps, undone, records: journal ? RunbookJournal.read(paths.journal) : [],
-  }), { mode: 0o600 });
-  return redactDeep({
-    ok, kind: 'rollback', runbook: rb ? { name: rb.name, file: file! } : null, dryRun: options.dryRun, run: journal?.run ?? 0,
-    journal: journal?.path ?? null, report: paths.report, ...(stopped ? { stoppedAt: stopped.at, reason: stopped.reason } : {}), undone, steps,
-  });
+    let steps: StepReport[] = [];
+    if (rb) {
+      if (stopped) {
+        for (const s of rb.phases.flatMap((p) => p.steps)) {
+          const detail = `the rollback stopped at ${stopped.at}`;
+          steps.push({ id: s.id, phase: s.phase, title: s.title, kind: s.kind, status: 'not-run', detail, attempts: 0 });
+          observer.stepEnd(s, 'not-run', detail);
+        }
+      } else {
+        const result = await runRunbook({ runbook: rb, journal, history, dryRun: options.dryRun, rerun: false, io, databases, clock, dns, observer });
+        steps = result.steps;
+        if (!result.ok) stopped = { at: result.stoppedAt!, reason: result.reason ?? '' };
+      }
+    }
+    const ok = !stopped;
+    journal?.append({ type: 'run-finished', ok, ...(stopped ? { stoppedAt: stopped.at, reason: stopped.reason } : {}) });
+    journal?.close();
+    await observer.finish(ok);
+
+    writeFileSync(paths.report, renderRunReport({
+      title: options.dryRun ? 'Rollback rehearsal (dry run)' : 'Rollback report',
+      runbook: { name: rb?.name ?? '(no rollback runbook: undo only)', file: file ?? '' }, journal: journal?.path, ok, dryRun: options.dryRun,
+      stoppedAt: stopped?.at, reason: stopped?.reason, steps, undone, records: journal ? RunbookJournal.read(paths.journal) : [],
+    }), { mode: 0o600 });
+    return redactDeep({
+      ok, kind: 'rollback', runbook: rb ? { name: rb.name, file: file! } : null, dryRun: options.dryRun, run: journal?.run ?? 0,
+      journal: journal?.path ?? null, report: paths.report, ...(stopped ? { stoppedAt: stopped.at, reason: stopped.reason } : {}), undone, steps,
+    });
+  }
 }
 
 async function undoOne(record: PassedRecord, step: Step, base: Omit<StepContext, 'step' | 'params' | 'signal'>, vars: Record<string, string>): Promise<StepOutcome> {
