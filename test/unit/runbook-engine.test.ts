@@ -275,4 +275,34 @@ phases:
     lock.release();
     expect(existsSync(join(dir, 'runbook.lock'))).toBe(false);
   });
+
+  it('dns-update interrupted after the provider changed the record: the resumed run and the undo still know the original set', async () => {
+    const p = project(`name: crash
+phases:
+  - id: p
+    steps:
+      - { id: switch, kind: dns-update, params: { provider: { type: manual }, name: api.example.test, ttl: 300, values: [203.0.113.10] }, undo: auto }
+`, 'name: back\nphases:\n  - id: p\n    steps:\n      - { id: noop, kind: command, params: { run: "true", readOnly: true } }\n');
+    const dns = memoryDns([{ name: 'api.example.test', type: 'A', ttl: 3600, values: ['198.51.100.20'] }]);
+    const flaky: DnsAccess = {
+      ...dns.access,
+      provider: async () => {
+        const real = await dns.access.provider({ type: 'manual' });
+        // The change is applied, then the connection drops before the answer arrives.
+        return { ...real, kind: 'manual', set: async (r) => { await real.set(r); throw new Error('connection reset'); } };
+      },
+    };
+    const opts = { runbook: p.runbook, workDir: p.workDir, dryRun: false, rerun: false, yes: true, confirmed: [], interactive: false };
+    const first = await cutoverRun(opts, silentProgress, env(fakeClock(), flaky));
+    expect(first.reason).toBe('connection reset');
+    expect(dns.zone.get('api.example.test/A')!.values).toEqual(['203.0.113.10']);
+
+    const second = await cutoverRun(opts, silentProgress, env(fakeClock(), dns.access));
+    expect(second.ok).toBe(true);
+    expect(second.steps[0]!.evidence!.previous).toEqual({ name: 'api.example.test', type: 'A', ttl: 3600, values: ['198.51.100.20'] });
+
+    const back = await rollbackRun({ runbook: p.rollback, workDir: p.workDir, yes: true, confirmed: [], dryRun: false, interactive: false }, silentProgress, env(fakeClock(), dns.access));
+    expect(back.ok).toBe(true);
+    expect(dns.zone.get('api.example.test/A')).toEqual({ name: 'api.example.test', type: 'A', ttl: 3600, values: ['198.51.100.20'] });
+  });
 });

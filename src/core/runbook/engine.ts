@@ -6,7 +6,7 @@
  */
 import { OfframpError } from '../../errors.js';
 import { redact } from '../../secrets.js';
-import { passedSteps, type Evidence, type PassedRecord, type RunbookJournal, type StampedRunbookRecord } from './journal.js';
+import { notesSinceLastPass, passedSteps, type Evidence, type PassedRecord, type RunbookJournal, type StampedRunbookRecord } from './journal.js';
 import type { Phase, Runbook, Step } from './schema.js';
 import { changesThings, EXECUTORS } from './steps/index.js';
 import type { Clock, Databases, DnsAccess, RunIo, StepContext, StepOutcome } from './types.js';
@@ -116,7 +116,11 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
     },
     update: () => {},
     log: () => {},
+    note: () => {},
+    earlierNotes: [],
   };
+  // Notes of this run join the history's, so a retry within the run sees them too.
+  const noted: StampedRunbookRecord[] = [];
 
   let stopped: { at: string; reason: string } | undefined;
 
@@ -166,6 +170,11 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       const started = clock.now();
       const outcome = await runOnce({ ...step, timeoutMs: step.timeoutMs ?? DEFAULT_TIMEOUT_MS[step.kind] }, step.params, {
         ...base,
+        earlierNotes: notesSinceLastPass([...options.history, ...noted], step.id),
+        note: (evidence) => {
+          const record = journal?.append({ type: 'step-note', step: step.id, evidence });
+          noted.push(record ?? { type: 'step-note', step: step.id, evidence, at: new Date(clock.now()).toISOString(), run: 0 });
+        },
         update: (message) => observer.stepUpdate(step, redact(message)),
         log: (message) => observer.stepUpdate(step, redact(message)),
       });

@@ -17,6 +17,8 @@ export type RunbookRecord =
   | { type: 'step-started'; step: string; phase: string; kind: StepKind; title: string; attempt: number }
   | { type: 'step-passed'; step: string; phase: string; kind: StepKind; title: string; attempt: number; durationMs: number; detail: string; evidence: Evidence; undo?: UndoSpec }
   | { type: 'step-failed'; step: string; phase: string; kind: StepKind; title: string; attempt: number; durationMs: number; detail: string; evidence?: Evidence; final: boolean }
+  /** Evidence written before a step acts (dns-update: the record set before the change), so a crash mid-step loses nothing. */
+  | { type: 'step-note'; step: string; evidence: Evidence }
   | { type: 'step-skipped'; step: string; phase: string; title: string; reason: string }
   | { type: 'confirmed'; step: string; by: string; via: 'prompt' | '--confirmed' }
   | { type: 'undo-started'; step: string; kind: string; of: string }
@@ -79,4 +81,13 @@ export function passedSteps(records: StampedRunbookRecord[]): Map<string, Passed
   const passed = new Map<string, PassedRecord>();
   for (const r of records) if (r.type === 'step-passed') passed.set(r.step, r);
   return passed;
+}
+
+/** Notes a step wrote since it last passed (all of them when it never passed): what an interrupted attempt saw. */
+export function notesSinceLastPass(records: StampedRunbookRecord[], step: string): Evidence[] {
+  let lastPass = -1;
+  records.forEach((r, i) => {
+    if (r.type === 'step-passed' && r.step === step) lastPass = i;
+  });
+  return records.slice(lastPass + 1).filter((r): r is Extract<StampedRunbookRecord, { type: 'step-note' }> => r.type === 'step-note' && r.step === step).map((r) => r.evidence);
 }

@@ -29,6 +29,7 @@ function timelineLine(r: StampedRunbookRecord): string {
     case 'step-started': return `${r.step}: started (attempt ${r.attempt})`;
     case 'step-passed': return `${r.step}: **passed** — ${r.detail}`;
     case 'step-failed': return `${r.step}: **failed**${r.final ? '' : ' (will retry)'} — ${r.detail}`;
+    case 'step-note': return `${r.step}: noted ${JSON.stringify(r.evidence)}`;
     case 'step-skipped': return `${r.step}: skipped — ${r.reason}`;
     case 'confirmed': return `${r.step}: confirmed by **${r.by}** (${r.via})`;
     case 'undo-started': return `undo of ${r.step}: started`;

@@ -101,7 +101,7 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
       journal?.append({ type: 'undo-started', step: record.step, kind: step.kind, of: record.at });
       observer.stepStart(step, 1);
       report.attempts = 1;
-      const outcome = await undoOne(record, step, { clock, io, databases, dns, passed: new Map(), check: () => Promise.reject(new Error('an undo cannot wait for a step')), update: (m) => observer.stepUpdate(step, redact(m)), log: () => {} }, vars);
+      const outcome = await undoOne(record, step, { clock, io, databases, dns, passed: new Map(), note: () => {}, earlierNotes: [], check: () => Promise.reject(new Error('an undo cannot wait for a step')), update: (m) => observer.stepUpdate(step, redact(m)), log: () => {} }, vars);
       report.detail = redact(outcome.detail);
       report.evidence = outcome.evidence;
       if (outcome.ok) {

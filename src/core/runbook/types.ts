@@ -79,6 +79,10 @@ export interface StepContext {
   passed: Map<string, PassedRecord>;
   /** Run another step of the runbook once, without journaling it (wait.until). */
   check(stepId: string, signal: AbortSignal): Promise<StepOutcome>;
+  /** Journal evidence now, before acting (a crash after the act must not lose what was there before). */
+  note(evidence: Evidence): void;
+  /** Notes this step wrote in earlier, interrupted attempts (since it last passed). */
+  earlierNotes: Evidence[];
   /** Live progress for long steps (polls, waits). */
   update(message: string): void;
   log(message: string): void;

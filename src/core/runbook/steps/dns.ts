@@ -61,7 +61,12 @@ export const runDnsPropagation: StepExecutor = async (ctx) => {
 export const runDnsUpdate: StepExecutor = async (ctx) => {
   const p = ctx.params as StepParams<'dns-update'>;
   const provider = await ctx.dns.provider(p.provider);
-  const previous = await provider.get(p.name, p.type);
+  // An attempt that was interrupted after it changed the record already wrote down what was there
+  // before; that, not the changed record the provider holds now, is what an undo must restore.
+  const recorded = ctx.earlierNotes.find((n) => n.name === p.name && n.type === p.type && 'previous' in n);
+  const previous = recorded ? (recorded.previous as DnsRecordSet | null) : await provider.get(p.name, p.type);
+  if (recorded) ctx.update(`using the record set an interrupted attempt found: ${previous ? previous.values.join(', ') : 'none'}`);
+  else ctx.note({ name: p.name, type: p.type, previous });
   const values = p.values ?? previous?.values;
   if (!values || values.length === 0) {
     return { ...fail(`${p.name} ${p.type} does not exist, and the step gives no values (a TTL change needs an existing record)`, { provider: p.provider, previous: null }), final: true };
