@@ -97,4 +97,7 @@ export function defineCutover(program: Command, run: Run): void {
         const { renderStatusText } = await import('../core/runbook/render.js');
         return { ok: true, result: cutoverStatus({ workDir: workDir(ctx) }), render: renderStatusText };
       }, options, command));
+
+  // cli.ts turns commander's usage errors into exit 2 for first-level commands; the nested ones need the same.
+  cutover.commands.forEach((c) => c.exitOverride());
 }

@@ -34,4 +34,7 @@ export function defineRollback(program: Command, run: Run): void {
         }, ctx.reporter, environment);
         return { ok: result.ok, result, render: renderRunText, failExitCode: ExitCode.runbookStopped };
       }, options, command));
+
+  // cli.ts turns commander's usage errors into exit 2 for first-level commands; the nested ones need the same.
+  rollback.commands.forEach((c) => c.exitOverride());
 }

@@ -88,6 +88,16 @@ phases:
     }
     expect(existsSync(join(dir, 'ran'))).toBe(false);
     expect(existsSync(join(dir, '.offramp'))).toBe(false);
+
+    const bogus = await runCli(['cutover', 'run', '--bogus'], { cwd: dir });
+    expect(bogus.exitCode).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+    const bogusJson = await runCli(['rollback', 'run', '--bogus', '--json'], { cwd: dir });
+    expect(bogusJson.exitCode).toBe(2);
+    expect(JSON.parse(bogusJson.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    const noRunbook = await runCli(['cutover', 'run'], { cwd: dir });
+    expect(noRunbook.exitCode).toBe(2);
+    expect(noRunbook.stderr).toMatch(/no cutover runbook at runbooks\/cutover\.yaml\nhint: `offramp cutover init`/);
   });
 
   it('a manual step is refused without a terminal (exit 4), passes with --confirmed (exit 0); status shows both runs', async () => {
