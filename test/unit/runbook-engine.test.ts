@@ -305,4 +305,26 @@ phases:
     expect(back.ok).toBe(true);
     expect(dns.zone.get('api.example.test/A')).toEqual({ name: 'api.example.test', type: 'A', ttl: 3600, values: ['198.51.100.20'] });
   });
+
+  it('dry runs change nothing and go on past a failed check; rollback --dry-run only describes its undos', async () => {
+    const p = project(DNS_RUNBOOK.replace('      - id: propagated', `      - { id: wrong, kind: dns-check, params: { name: api.example.test, expect: { values: [192.0.2.99] } } }
+      - id: propagated`), 'name: back\nphases:\n  - id: p\n    steps:\n      - { id: restart, kind: command, params: { run: "exit 1" } }\n');
+    const dns = memoryDns([{ name: 'api.example.test', type: 'A', ttl: 3600, values: ['198.51.100.20'] }]);
+    const opts = { runbook: p.runbook, workDir: p.workDir, dryRun: true, rerun: false, yes: false, confirmed: [], interactive: false };
+    const rehearsal = await cutoverRun(opts, silentProgress, env(fakeClock(), dns.access));
+    expect(rehearsal.steps.map((s) => s.status)).toEqual(['dry-run', 'dry-run', 'dry-run', 'dry-run', 'failed', 'failed']);
+    expect(rehearsal).toMatchObject({ ok: false, stoppedAt: 'wrong', journal: null, run: 0 });
+    expect(rehearsal.steps[0]!.detail).toBe('would set api.example.test A to its current values TTL 300');
+    expect(dns.calls).toEqual([]);
+    expect(existsSync(join(p.workDir, 'cutover.journal.ndjson'))).toBe(false);
+    expect(readFileSync(join(p.workDir, 'cutover-dry-run-report.md'), 'utf8')).toMatch(/^# Cutover rehearsal \(dry run\)/);
+
+    await cutoverRun({ ...opts, dryRun: false, yes: true, runbook: p.runbook }, silentProgress, env(fakeClock(), dns.access));
+    const callsAfterRun = dns.calls.length;
+    const back = await rollbackRun({ runbook: p.rollback, workDir: p.workDir, yes: false, confirmed: [], dryRun: true, interactive: false }, silentProgress, env(fakeClock(), dns.access));
+    expect(back.undone!.map((u) => `${u.id}:${u.status}`)).toEqual(['undo:new-name:dry-run', 'undo:switch:dry-run', 'undo:lower:dry-run']);
+    expect(back.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['restart:dry-run']);
+    expect(dns.calls).toHaveLength(callsAfterRun);
+    expect(existsSync(join(p.workDir, 'rollback.journal.ndjson'))).toBe(false);
+  });
 });

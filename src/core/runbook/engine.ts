@@ -123,6 +123,12 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
   const noted: StampedRunbookRecord[] = [];
 
   let stopped: { at: string; reason: string } | undefined;
+  // A dry run is a rehearsal: it goes on past a failed check to show everything that would fail.
+  let firstFailure: { at: string; reason: string } | undefined;
+  const failed = (at: string, reason: string): void => {
+    firstFailure ??= { at, reason };
+    if (!options.dryRun) stopped = firstFailure;
+  };
 
   for (const [index, step] of steps.entries()) {
     const report: StepReport = { id: step.id, phase: step.phase, title: step.title, kind: step.kind, status: 'not-run', detail: '', attempts: 0 };
@@ -155,7 +161,7 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       report.detail = detail;
       journal?.append({ type: 'step-failed', step: step.id, phase: step.phase, kind: step.kind, title: step.title, attempt: 0, durationMs: 0, detail, final: true });
       observer.stepEnd(step, 'failed', detail);
-      stopped = { at: step.id, reason: detail };
+      failed(step.id, detail);
       continue;
     }
     if (options.dryRun && (changesThings(step.kind, step.params) || step.kind === 'manual' || step.kind === 'wait')) {
@@ -202,7 +208,7 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
       if (final) {
         report.status = 'failed';
         observer.stepEnd(step, 'failed', report.detail);
-        stopped = { at: step.id, reason: report.detail };
+        failed(step.id, report.detail);
         break;
       }
       observer.stepUpdate(step, `attempt ${n} of ${step.retries + 1} failed: ${report.detail}; retrying in ${Math.round(step.retryDelayMs / 1000)} s`);
@@ -210,6 +216,6 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
     }
   }
 
-  const ok = !stopped;
-  return { ok, ...(stopped ? { stoppedAt: stopped.at, reason: stopped.reason } : {}), steps: reports };
+  const end = stopped ?? firstFailure;
+  return { ok: !end, ...(end ? { stoppedAt: end.at, reason: end.reason } : {}), steps: reports };
 }

@@ -23,7 +23,10 @@ export function renderRunText(r: RunbookRunResult, c: ChalkInstance): string {
   if (r.undone) lines.push(c.bold('undo (newest first)'), ...(r.undone.length ? stepLines(r.undone, c) : ['  nothing to undo']));
   if (r.steps.length) lines.push(...(r.undone ? [c.bold('rollback runbook')] : []), ...stepLines(r.steps, c));
   lines.push('');
-  lines.push(r.ok ? c.green(`${r.kind} ${r.dryRun ? 'rehearsal ' : ''}completed`) : c.red(`${r.kind} stopped at ${r.stoppedAt}: ${r.reason ?? ''}`));
+  const failures = [...(r.undone ?? []), ...r.steps].filter((s) => s.status === 'failed').length;
+  if (r.ok) lines.push(c.green(`${r.kind} ${r.dryRun ? 'rehearsal ' : ''}completed`));
+  else if (r.dryRun) lines.push(c.red(`${r.kind} rehearsal: ${failures} step${failures === 1 ? '' : 's'} would fail, first ${r.stoppedAt}: ${r.reason ?? ''}`));
+  else lines.push(c.red(`${r.kind} stopped at ${r.stoppedAt}: ${r.reason ?? ''}`));
   if (!r.ok && !r.dryRun) lines.push(c.cyan('hint:') + ` fix the cause, then run \`offramp ${r.kind} run\` again: steps that passed are not run again`);
   if (r.journal) lines.push(`journal: ${r.journal}`);
   lines.push(`report: ${r.report}`);

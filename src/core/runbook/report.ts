@@ -54,7 +54,7 @@ export function renderRunReport(input: ReportInput): string {
     '',
     `Runbook: ${input.runbook.name} (\`${input.runbook.file}\`)  `,
     ...(input.journal ? [`Journal: \`${input.journal}\`  `] : ['Dry run: nothing was changed and no journal was written.  ']),
-    `Outcome: **${input.ok ? 'completed' : `stopped at ${input.stoppedAt}`}**${input.reason ? ` — ${input.reason}` : ''}`,
+    `Outcome: **${input.ok ? 'completed' : input.dryRun ? `would fail, first at ${input.stoppedAt}` : `stopped at ${input.stoppedAt}`}**${input.reason ? ` — ${input.reason}` : ''}`,
     '',
   ];
   if (input.undone) lines.push('## Undone (newest first)', '', ...(input.undone.length ? stepTable(input.undone) : ['Nothing to undo.']), '');
