@@ -126,7 +126,11 @@ export function checkRunInputs(rb: Runbook, options: { from?: string; confirmed:
 /** Changing steps need --yes or a yes at the prompt; without either nothing runs (exit 2). */
 export async function confirmChanges(what: string, changing: Step[], yes: boolean, io: RunIo): Promise<void> {
   if (yes || changing.length === 0) return;
-  const list = changing.map((s) => `${s.id} (${s.kind})`).join(', ');
+  const list = changing.map((s) => {
+    const p = s.params;
+    if (s.kind === 'dns-update') return `${s.id} (dns-update ${String(p.name)} ${String(p.type)}${Array.isArray(p.values) ? ` → ${p.values.join(', ')}` : ''} TTL ${String(p.ttl)})`;
+    return `${s.id} (${s.kind})`;
+  }).join(', ');
   if (io.interactive && (await io.confirm(`${what} changes things outside offramp: ${list}. Continue?`))) return;
   throw new ConfirmationRequiredError(`${what} changes things outside offramp (${list}) and was not confirmed`, { hint: 'add --yes to go ahead, or --dry-run to rehearse without changing anything' });
 }
