@@ -112,7 +112,7 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
     clock, io, databases: options.databases, dns: options.dns, passed,
     check: async (id, signal) => {
       const target = byId.get(id)!;
-      return runOnce({ ...target, timeoutMs: target.timeoutMs }, target.params, { ...base, update: () => {}, log: () => {} }).then((o) => (signal.aborted ? { ...o, ok: false } : o));
+      return runOnce({ ...target, timeoutMs: target.timeoutMs ?? DEFAULT_TIMEOUT_MS[target.kind] }, target.params, { ...base, update: () => {}, log: () => {} }).then((o) => (signal.aborted ? { ...o, ok: false } : o));
     },
     update: () => {},
     log: () => {},
@@ -193,12 +193,12 @@ export async function runRunbook(options: EngineOptions): Promise<EngineResult> 
           report.confirmedBy = outcome.confirmed.by;
           journal?.append({ type: 'confirmed', step: step.id, by: outcome.confirmed.by, via: outcome.confirmed.via });
         }
-        const record = journal?.append({
-          type: 'step-passed', step: step.id, phase: step.phase, kind: step.kind, title: step.title, attempt: n, durationMs,
+        const record = {
+          type: 'step-passed' as const, step: step.id, phase: step.phase, kind: step.kind, title: step.title, attempt: n, durationMs,
           detail: outcome.detail, evidence: outcome.evidence, ...(step.undo ? { undo: step.undo } : {}),
-        });
-        if (record?.type === 'step-passed') passed.set(step.id, record);
-        else passed.set(step.id, { type: 'step-passed', step: step.id, phase: step.phase, kind: step.kind, title: step.title, attempt: n, durationMs, detail: outcome.detail, evidence: outcome.evidence, at: new Date(clock.now()).toISOString(), run: 0 });
+        };
+        // Later steps (requires, wait.ttlOf) read what passed in this run too.
+        passed.set(step.id, (journal?.append(record) as PassedRecord | undefined) ?? { ...record, at: new Date(clock.now()).toISOString(), run: 0 });
         report.status = 'passed';
         observer.stepEnd(step, 'passed', report.detail);
         break;
