@@ -55,7 +55,7 @@ export function defineCutover(program: Command, run: Run): void {
       run(async (ctx, opts) => {
         const { cutoverPlan } = await import('../core/runbook/cutover.js');
         const { renderPlanText } = await import('../core/runbook/render.js');
-        const result = cutoverPlan({ runbook: opts.runbook as string | undefined, workDir: workDir(ctx) });
+        const result = await cutoverPlan({ runbook: opts.runbook as string | undefined, workDir: workDir(ctx) });
         return { ok: true, result, render: renderPlanText };
       }, options, command));
 

@@ -114,23 +114,36 @@ describe('http, tls and cors steps against a local HTTPS server with a private C
 });
 
 describe('sql steps against the test bed', () => {
-  it('reads the source with an expectation, writes the target only with write: true, refuses writes in read-only steps', async () => {
+  it('reads the source with an expectation, writes the target only with write: true, and a read-only step cannot write even through a function', async () => {
     const users = await withClient(source.url, { role: 'admin' }, (c) => c.query('SELECT count(*)::int AS n FROM auth.users')).then((r) => r.rows[0].n as number);
     const { result } = await run(`      - id: source-users
         kind: sql
         params: { on: source, query: "SELECT count(*) FROM auth.users", expect: { compare: { op: ">=", value: ${users} }, rows: 1 } }
       - id: make-marker
         kind: sql
-        params: { on: target, write: true, query: "CREATE TABLE cutover_marker AS SELECT 1 AS done" }
+        params:
+          on: target
+          write: true
+          query: |
+            CREATE TABLE cutover_marker AS SELECT 1 AS done;
+            CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS 'CREATE TABLE should_not_exist (x int); SELECT 1';
       - id: sneaky-write
         kind: sql
-        params: { on: target, query: "CREATE TABLE should_not_exist (x int)" }
+        params: { on: target, query: "SELECT sneaky()" }
 `);
     expect(result.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed']);
     expect(result.steps[0]!.evidence).toMatchObject({ on: 'source', rows: 1, value: String(users) });
     expect(result.reason).toMatch(/read-only transaction/);
     const tables = await withClient(target.url, { role: 'admin' }, (c) => c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"));
     expect(tables.rows.map((r) => r.tablename)).toEqual(['cutover_marker']);
+  });
+
+  it('a read-only step whose query writes is refused by the parser before anything runs', async () => {
+    await expect(run(`      - { id: first, kind: sql, params: { on: target, write: true, query: "CREATE TABLE must_not_exist (x int)" } }
+      - { id: sneaky, kind: sql, params: { on: target, query: "DROP TABLE IF EXISTS something" } }
+`)).rejects.toMatchObject({ exitCode: 2, problems: [expect.stringMatching(/step "sneaky": the query changes data \(DropStmt\)/)] });
+    const tables = await withClient(target.url, { role: 'admin' }, (c) => c.query("SELECT tablename FROM pg_tables WHERE tablename = 'must_not_exist'"));
+    expect(tables.rowCount).toBe(0);
   });
 
   it('a failed expectation says what was found', async () => {

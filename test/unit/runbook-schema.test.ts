@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRunbook, RunbookError } from '../../src/core/runbook/load.js';
+import { checkSqlSteps } from '../../src/core/runbook/sql-check.js';
 
 function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -121,5 +122,25 @@ phases:
     const list = problems(text).join('\n');
     expect(list).toMatch(/rb\.yaml:8:\d+: step "up": .*server/);
     expect(list).toMatch(/rb\.yaml:13:\d+: step "w": ttlOf "nothing" names no step/);
+  });
+
+  it('reads sql queries with the PostgreSQL parser: syntax errors and writes in read-only steps are refused before anything runs', async () => {
+    const rb = loadRunbook('rb.yaml', { env: {}, text: `name: t
+phases:
+  - id: p
+    steps:
+      - { id: typo, kind: sql, params: { on: source, query: "SELEC count(*) FROM auth.users" } }
+      - { id: sneaky, kind: sql, params: { on: target, query: "SELECT 1; DELETE FROM posts" } }
+      - { id: into, kind: sql, params: { on: target, query: "SELECT * INTO copy FROM posts" } }
+      - { id: fine, kind: sql, params: { on: source, query: "SELECT count(*) FROM auth.users; EXPLAIN SELECT 1; SHOW server_version" } }
+      - { id: allowed, kind: sql, params: { on: target, write: true, query: "UPDATE settings SET v = 1" } }
+` });
+    const error = await checkSqlSteps(rb).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RunbookError);
+    expect((error as RunbookError).problems).toEqual([
+      'rb.yaml:5: step "typo": the query is not valid SQL: syntax error at or near "SELEC" (at character 1 of the query)',
+      'rb.yaml:6: step "sneaky": the query changes data (DeleteStmt) but the step is read-only; add write: true (target only) if that is intended',
+      'rb.yaml:7: step "into": the query changes data (SelectStmt) but the step is read-only; add write: true (target only) if that is intended',
+    ]);
   });
 });

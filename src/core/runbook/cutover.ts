@@ -13,6 +13,7 @@ import { runRunbook } from './engine.js';
 import { privateDir, RunbookJournal, passedSteps, type StampedRunbookRecord } from './journal.js';
 import { loadRunbook } from './load.js';
 import { acquireRunLock } from './lock.js';
+import { checkSqlSteps } from './sql-check.js';
 import { renderRunReport } from './report.js';
 import type { Runbook, Step } from './schema.js';
 import { DEFAULT_RUNBOOKS, makeIo, runPaths, setup, type RunEnvironment, type RunbookRunResult } from './session.js';
@@ -76,9 +77,10 @@ export interface PlanResult {
   phases: Array<{ id: string; title: string; steps: PlanStep[] }>;
 }
 
-export function cutoverPlan(options: { runbook?: string; workDir: string; env?: NodeJS.ProcessEnv }): PlanResult {
+export async function cutoverPlan(options: { runbook?: string; workDir: string; env?: NodeJS.ProcessEnv }): Promise<PlanResult> {
   const file = runbookFile(options.runbook, 'cutover');
   const rb = loadRunbook(file, { env: options.env });
+  await checkSqlSteps(rb);
   const passed = passedSteps(liveCutoverRecords(options.workDir));
   return redactDeep({
     runbook: { name: rb.name, file, ...(rb.description ? { description: rb.description } : {}), sha256: rb.sha256 },
@@ -140,6 +142,7 @@ export async function cutoverRun(options: CutoverRunOptions, progress: Progress,
   const file = runbookFile(options.runbook, 'cutover');
   const rb = loadRunbook(file, { env: io.env });
   checkRunInputs(rb, options);
+  await checkSqlSteps(rb);
   const { clock, dns, observer, databases } = setup({ ...environment, io }, progress, options);
   const paths = runPaths(options.workDir, 'cutover', options.dryRun);
   const history = options.dryRun ? [] : liveCutoverRecords(options.workDir);

@@ -68,7 +68,7 @@ export async function runCutoverDemo(options: { source: string; target: string }
     const dir = mkdtempSync(join(tmpdir(), 'offramp-demo-cutover-'));
     const file = join(dir, 'cutover.yaml');
     writeFileSync(file, DEMO_RUNBOOK);
-    const plan = cutoverPlan({ runbook: join(PACKAGE_ROOT, DEFAULT_RUNBOOKS.cutover), workDir: join(dir, '.offramp') });
+    const plan = await cutoverPlan({ runbook: join(PACKAGE_ROOT, DEFAULT_RUNBOOKS.cutover), workDir: join(dir, '.offramp') });
     const dryRun = await cutoverRun(
       { runbook: file, workDir: join(dir, '.offramp'), dryRun: true, rerun: false, yes: false, confirmed: [], interactive: false },
       progress,

@@ -12,6 +12,7 @@ import { runOnce, runRunbook, type StepReport } from './engine.js';
 import { passedSteps, privateDir, RunbookJournal, type PassedRecord } from './journal.js';
 import { loadRunbook, resolveUndo } from './load.js';
 import { acquireRunLock } from './lock.js';
+import { checkSqlSteps } from './sql-check.js';
 import { renderRunReport } from './report.js';
 import type { Phase, Runbook, Step } from './schema.js';
 import { DEFAULT_RUNBOOKS, makeIo, runPaths, setup, type RunEnvironment, type RunbookRunResult } from './session.js';
@@ -42,7 +43,10 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
   const vars = cutoverStart?.type === 'run-start' ? cutoverStart.vars : {};
   const file = options.runbook ?? (existsSync(DEFAULT_RUNBOOKS.rollback) ? DEFAULT_RUNBOOKS.rollback : undefined);
   const rb: Runbook | undefined = file ? loadRunbook(file, { env: io.env }) : undefined;
-  if (rb) checkRunInputs(rb, { confirmed: options.confirmed });
+  if (rb) {
+    checkRunInputs(rb, { confirmed: options.confirmed });
+    await checkSqlSteps(rb);
+  }
   const { clock, dns, observer, databases } = setup({ ...environment, io }, progress, options);
   const paths = runPaths(options.workDir, 'rollback', options.dryRun);
 

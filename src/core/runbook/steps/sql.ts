@@ -3,6 +3,7 @@
  * or a comparison. It runs in a read-only transaction unless the step says `write: true` (target
  * only; the loader refuses a writing source step). Evidence: the row count and the first rows.
  */
+import type pg from 'pg';
 import { connect } from '../../../db/connect.js';
 import { UsageError } from '../../../errors.js';
 import type { StepParams } from '../schema.js';
@@ -33,8 +34,10 @@ export const runSql: StepExecutor = async (ctx) => {
   let rows: Array<Record<string, unknown>>;
   try {
     await client.query(p.write ? 'BEGIN' : 'BEGIN READ ONLY');
-    const result = await client.query(p.query);
-    rows = result.rows as Array<Record<string, unknown>>;
+    // Several statements come back as one result each; the expectation is about the last one.
+    const result = (await client.query(p.query)) as unknown as pg.QueryResult | pg.QueryResult[];
+    const last = Array.isArray(result) ? result.at(-1) : result;
+    rows = (last?.rows ?? []) as Array<Record<string, unknown>>;
     await client.query('COMMIT');
   } finally {
     ctx.signal.removeEventListener('abort', abort);
