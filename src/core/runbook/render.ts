@@ -33,7 +33,10 @@ export function renderRunText(r: RunbookRunResult, c: ChalkInstance): string {
   return lines.join('\n');
 }
 
-function paramText(value: unknown): string {
+const DURATION_PARAMS = new Set(['duration', 'interval', 'within', 'maxLatency', 'queryTimeout']);
+
+function paramText(key: string, value: unknown): string {
+  if (DURATION_PARAMS.has(key) && typeof value === 'number') return value % 1000 === 0 ? `${value / 1000} s` : `${value} ms`;
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
@@ -47,7 +50,7 @@ export function renderPlanText(p: PlanResult, c: ChalkInstance): string {
       n++;
       const flags = [s.changes ? c.yellow('changes things') : '', s.undo ? 'undo' : '', s.retries ? `retries ${s.retries}` : '', s.timeoutMs ? `timeout ${s.timeoutMs / 1000} s` : '', s.requires.length ? `requires ${s.requires.join(', ')}` : '', s.next !== 'run' ? c.dim(s.next) : ''].filter(Boolean);
       lines.push(`  ${String(n).padStart(2)}. ${s.id} ${c.dim(`(${s.kind}, line ${s.line})`)} ${s.title}${flags.length ? `  ${c.dim('—')} ${flags.join(', ')}` : ''}`);
-      for (const [k, v] of Object.entries(s.params)) lines.push(c.dim(`        ${k}: ${paramText(v)}`));
+      for (const [k, v] of Object.entries(s.params)) lines.push(c.dim(`        ${k}: ${paramText(k, v)}`));
     }
   }
   if (p.unset.length) lines.push('', c.yellow(`unset variables (a run refuses until they are set): ${p.unset.join(', ')}`));
