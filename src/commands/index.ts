@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from './context.js';
 import { defineCopy } from './copy.js';
+import { defineCutover } from './cutover.js';
 import { defineDemo } from './demo.js';
 import { defineDoctor } from './doctor.js';
 import { defineDump } from './dump.js';
 import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
+import { defineRollback } from './rollback.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
 
@@ -22,5 +24,7 @@ export function defineCommands(program: Command, run: Run): void {
   defineRestore(program, run);
   defineValidate(program, run);
   defineWatch(program, run);
+  defineCutover(program, run);
+  defineRollback(program, run);
   defineDemo(program, run);
 }

@@ -16,6 +16,7 @@ import { renderInspectMarkdown } from './inspect/render.js';
 import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
+import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ export interface DemoResult {
   doctor: Awaited<ReturnType<typeof doctor>>;
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
   validate?: Awaited<ReturnType<typeof validate>>;
+  cutover?: CutoverDemoResult;
   reportFile: string;
 }
 
@@ -105,6 +107,15 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Rehearse the switch: the shipped runbook planned, a local one run with --dry-run.
+    let cutover: CutoverDemoResult | undefined;
+    if (validated) {
+      cutover = await timed(stages, 'cutover', () => runCutoverDemo({ source: sourceUrl, target: targetUrl }, progress), (r) => ({
+        ok: r.dryRun.ok,
+        summary: `plan: ${r.plan.phases.reduce((n, p) => n + p.steps.length, 0)} steps in ${r.plan.phases.length} phases; dry run: ${r.dryRun.steps.filter((s) => s.status === 'passed').length} checks passed, ${r.dryRun.steps.filter((s) => s.status === 'dry-run').length} changes described`,
+      }));
+    }
+
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -121,6 +132,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
 
@@ -135,6 +147,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       doctor: preflight,
       copy: copied,
       validate: validated,
+      cutover,
       reportFile,
     };
   } finally {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/local-cluster.js';
 import { runCli } from './run-cli.js';
 
-const COMMANDS = ['init', 'inspect', 'doctor', 'copy', 'dump', 'restore', 'validate', 'demo'];
+const COMMANDS = ['init', 'inspect', 'doctor', 'copy', 'dump', 'restore', 'validate', 'watch', 'cutover', 'rollback', 'demo'];
 
 describe('offramp CLI contract', () => {
   it('--help lists every command and the exit codes', async () => {

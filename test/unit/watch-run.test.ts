@@ -3,7 +3,7 @@
  * follower through rotation and truncation, manual triggers through the work directory, and the
  * hand-over to the rollback when a trigger fires.
  */
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,14 +100,22 @@ describe('runWatch', () => {
     expect(result.fired).toMatchObject({ name: 'latency', value: 'p95 50 ms vs baseline 20 ms (+150 %)' });
   });
 
-  test('without the rollback engine in this build, the firing is still reported and the rollback error is loud', async () => {
+  test('--auto-rollback hands over to the real rollback engine, which runs the rollback runbook to the end', async () => {
     const progress = recordingProgress();
+    const runbook = join(dir, 'rollback.yaml');
+    const marker = join(dir, 'rolled-back');
+    writeFileSync(runbook, [
+      'version: 1', 'name: rollback', 'phases:', '  - id: undo', '    title: Undo', '    steps:',
+      '      - id: mark', '        title: leave a mark', '        kind: command', '        params:', `          run: touch ${JSON.stringify(marker)}`, '',
+    ].join('\n'));
     fireManual(dir, ['security'], { name: 'security', reason: 'test', at: new Date(T0).toISOString() });
-    const result = await runWatch({ config: loadWatchConfig(undefined, {}), workDir: dir, autoRollback: { yes: true, confirmed: [], dryRun: false, interactive: false } }, progress, { clock: fakeClock(() => {}) });
+    const result = await runWatch({ config: loadWatchConfig(undefined, {}), workDir: dir, autoRollback: { runbook, yes: true, confirmed: [], dryRun: false, interactive: false } }, progress, { clock: fakeClock(() => {}) });
     expect(result.fired?.name).toBe('security');
-    // Before the runbook branch is merged the module is missing; after, rollbackRun runs (and may fail for want of a journal).
-    expect(result.rollback).toBeDefined();
-    expect(progress.lines.join('\n')).toMatch(result.rollback!.started ? /starting the rollback/ : /THE ROLLBACK DID NOT START: this offramp build has no rollback engine/);
+    expect(result.rollback).toMatchObject({ started: true, ok: true });
+    expect(progress.lines.join('\n')).toMatch(/starting the rollback/);
+    // The rollback really ran: its command step left its mark, and it kept its own journal.
+    expect(existsSync(marker)).toBe(true);
+    expect(readFileSync(join(dir, 'rollback.journal.ndjson'), 'utf8')).toContain('"mark"');
   });
 });
 

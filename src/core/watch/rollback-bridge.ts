@@ -1,29 +1,16 @@
 /**
- * How `watch --auto-rollback` starts the rollback: through the runbook engine's `rollbackRun`
- * (src/core/runbook/rollback.ts, built on the runbook branch). Imported lazily by a computed path
- * so this module compiles before that one exists.
- * TODO(lead, issue 12 merge): once src/core/runbook/rollback.ts is in, replace the computed import
- * with `import('../runbook/rollback.js')` and use its exported types instead of the copies below.
+ * How `watch --auto-rollback` starts the rollback: the runbook engine's `rollbackRun`
+ * (src/core/runbook/rollback.ts), imported lazily so a watch that never fires does not load the
+ * runbook engine. The databases watch validates are handed on, so the rollback runbook's sql and
+ * validate steps reach the same servers.
  */
-import { EnvironmentError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
+import type { RollbackRunOptions } from '../runbook/rollback.js';
+import type { RunEnvironment } from '../runbook/session.js';
 
-/** The contract's RollbackRunOptions (kept in step with src/core/runbook/rollback.ts). */
-export interface RollbackRunOptions { runbook?: string; workDir: string; yes: boolean; confirmed: string[]; dryRun: boolean; interactive: boolean }
-export type RollbackRun = (options: RollbackRunOptions, progress: Progress) => Promise<unknown>;
+export type { RollbackRunOptions };
+export type RollbackRun = (options: RollbackRunOptions, progress: Progress, environment?: RunEnvironment) => Promise<unknown>;
 
 export async function loadRollbackRun(): Promise<RollbackRun> {
-  const modulePath = ['..', 'runbook', 'rollback.js'].join('/');
-  let mod: { rollbackRun?: RollbackRun };
-  try {
-    mod = (await import(modulePath)) as { rollbackRun?: RollbackRun };
-  } catch (error) {
-    throw new EnvironmentError('this offramp build has no rollback engine (src/core/runbook/rollback.ts)', {
-      hint: 'run `offramp rollback run` by hand now', cause: error,
-    });
-  }
-  if (typeof mod.rollbackRun !== 'function') {
-    throw new EnvironmentError('the rollback module does not export rollbackRun', { hint: 'run `offramp rollback run` by hand now' });
-  }
-  return mod.rollbackRun;
+  return (await import('../runbook/rollback.js')).rollbackRun;
 }
