@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
 import { loadFixture } from '../../src/fixture/load.js';
-import { emptySourceDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 
 /** auth.users as hosted dumps show it (supabase-facts.md §4.2), in column order. */
 const AUTH_USERS_COLUMNS: Array<[string, string]> = [
@@ -32,7 +32,8 @@ const AUTH_USERS_COLUMNS: Array<[string, string]> = [
 ];
 
 const IDENTITIES_COLUMNS = ['provider_id', 'user_id', 'identity_data', 'provider', 'last_sign_in_at', 'created_at', 'updated_at', 'email', 'id'];
-const OBJECTS_COLUMNS = ['id', 'bucket_id', 'name', 'owner', 'created_at', 'updated_at', 'last_accessed_at', 'metadata', 'path_tokens', 'version', 'owner_id', 'user_metadata'];
+const OBJECTS_COLUMNS = ['id', 'bucket_id', 'name', 'owner', 'created_at', 'updated_at', 'last_accessed_at', 'metadata', 'path_tokens', 'version', 'owner_id', 'user_metadata',
+  'archived_at', 'is_delete_marker', 'is_versioned'];
 
 async function rows<T extends pg.QueryResultRow>(c: pg.Client, text: string, values: unknown[] = []): Promise<T[]> {
   return (await c.query<T>(text, values)).rows;
@@ -109,6 +110,28 @@ describe('Supabase-shaped fixture at scale 1', () => {
       expect(memberOf.map((m) => m.role)).toEqual(['anon', 'authenticated', 'service_role']);
     });
 
+    it('as on the platform: supabase_admin is the bootstrap superuser, postgres a non-superuser owning the database', async () => {
+      const roles = await q<{ rolname: string; rolsuper: boolean; rolcanlogin: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolreplication: boolean; rolbypassrls: boolean; bootstrap: boolean }>(
+        `SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, oid = 10 AS bootstrap
+           FROM pg_roles WHERE rolname IN ('postgres', 'supabase_admin') ORDER BY rolname`,
+      );
+      expect(roles).toEqual([
+        { rolname: 'postgres', rolsuper: false, rolcanlogin: true, rolcreaterole: true, rolcreatedb: true, rolreplication: true, rolbypassrls: true, bootstrap: false },
+        { rolname: 'supabase_admin', rolsuper: true, rolcanlogin: true, rolcreaterole: true, rolcreatedb: true, rolreplication: true, rolbypassrls: true, bootstrap: true },
+      ]);
+      const memberOf = await q<{ role: string }>(
+        `SELECT r.rolname AS role FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = 'postgres'::regrole ORDER BY 1`,
+      );
+      expect(memberOf.map((m) => m.role)).toEqual(['anon', 'authenticated', 'pg_monitor', 'pg_read_all_data', 'pg_signal_backend', 'service_role', 'supabase_realtime_admin']);
+      // The tests connect as postgres itself, which owns the database (so schema public) and the app.
+      const [me] = await q<{ user: string; super: string; db_owner: string; app_owner: string }>(
+        `SELECT current_user AS user, current_setting('is_superuser') AS super,
+                (SELECT datdba::regrole::text FROM pg_database WHERE datname = current_database()) AS db_owner,
+                (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.posts'::regclass) AS app_owner`,
+      );
+      expect(me).toEqual({ user: 'postgres', super: 'off', db_owner: 'postgres', app_owner: 'postgres' });
+    });
+
     it('per-role settings: statement timeouts of the API roles, search_path of the service admins', async () => {
       const settings = await q<{ role: string; setconfig: string[] }>(
         `SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = 0`,
@@ -162,8 +185,10 @@ describe('Supabase-shaped fixture at scale 1', () => {
                 has_table_privilege('anon', c.oid, 'SELECT') AS anon, has_table_privilege('authenticated', c.oid, 'SELECT') AS authenticated
            FROM pg_class c WHERE c.relnamespace = 'auth'::regnamespace AND c.relkind = 'r'`,
       );
-      expect(tables).toHaveLength(16);
-      for (const t of tables) expect(t).toMatchObject({ owner: 'supabase_auth_admin', rls: true, anon: false, authenticated: false });
+      // The 16 classic tables have RLS on; the 2025-26 ones (OAuth server, custom providers, WebAuthn) off.
+      const newer = ['custom_oauth_providers', 'oauth_authorizations', 'oauth_client_states', 'oauth_clients', 'oauth_consents', 'webauthn_challenges', 'webauthn_credentials'];
+      expect(tables).toHaveLength(16 + newer.length);
+      for (const t of tables) expect(t).toMatchObject({ owner: 'supabase_auth_admin', rls: !newer.includes(t.name), anon: false, authenticated: false });
     });
 
     it('72 users written the way GoTrue writes them, each with a profile made by the on_auth_user_created trigger', async () => {
@@ -443,7 +468,35 @@ describe('Supabase-shaped fixture at scale 1', () => {
   });
 
   it('loading into a database that is not empty is refused', async () => {
-    await expect(loadFixture(db.url, { scale: 1 })).rejects.toThrow(/is not empty/);
+    await expect(loadFixture(db.adminUrl, { scale: 1 })).rejects.toThrow(/is not empty/);
+  });
+
+  it('loading as a non-superuser is refused before anything is written, with a hint naming supabase_admin', async () => {
+    const fresh = await emptySourceDatabase();
+    try {
+      const asPostgres = new URL(inject('sourceUrl'));
+      asPostgres.pathname = `/${fresh.name}`;
+      const error = await loadFixture(asPostgres.toString(), { scale: 1 }).then(() => undefined, (e: unknown) => e as { message: string; hint?: string });
+      expect(error?.message).toMatch(/role "postgres" is not a superuser/);
+      expect(error?.hint).toMatch(/initdb -U supabase_admin/);
+      const [left] = await withClient(fresh.adminUrl, { role: 'admin' }, (c) =>
+        rows<{ schemas: string }>(c, `SELECT count(*) AS schemas FROM pg_namespace WHERE nspname IN ('auth', 'storage', 'extensions')`));
+      expect(Number(left!.schemas)).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('loading into a cluster bootstrapped as postgres is refused: PostgreSQL cannot demote its bootstrap user', async () => {
+    const plain = await emptyTargetDatabase(); // the target server is made with initdb -U postgres
+    try {
+      await expect(loadFixture(plain.adminUrl, { scale: 1 })).rejects.toThrow(/bootstrap superuser is "postgres"/);
+      const [left] = await withClient(plain.adminUrl, { role: 'admin' }, (c) =>
+        rows<{ n: string }>(c, `SELECT count(*) AS n FROM pg_namespace WHERE nspname IN ('auth', 'storage', 'extensions')`));
+      expect(Number(left!.n)).toBe(0);
+    } finally {
+      await plain.drop();
+    }
   });
 });
 
