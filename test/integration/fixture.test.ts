@@ -5,10 +5,13 @@
  * extensions in schema "extensions", the sample app's RLS actually filtering rows, the seed
  * counts at scale 1 and 2, determinism, and the loader refusing a non-empty database.
  */
+import { join } from 'node:path';
+import { execa } from 'execa';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
+import { findSystemInstallation } from '../../src/db/local-cluster.js';
 import { loadFixture } from '../../src/fixture/load.js';
 import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 
@@ -464,6 +467,84 @@ describe('Supabase-shaped fixture at scale 1', () => {
           ),
         ).rejects.toThrow(/row-level security/);
       });
+    });
+  });
+
+  describe('what makes a copy hard (issue 8)', () => {
+    it('a materialized view holds data (the posts per author) and has a unique index', async () => {
+      const [mv] = await q<{ populated: boolean; rows: string; wrong: string; index: string }>(
+        `SELECT (SELECT relispopulated FROM pg_class WHERE oid = 'public.author_stats'::regclass) AS populated,
+                (SELECT count(*) FROM public.author_stats) AS rows,
+                (SELECT count(*) FROM public.author_stats s FULL JOIN (SELECT author_id, count(*) AS n FROM public.posts GROUP BY 1) p
+                    ON p.author_id = s.author_id WHERE s.post_count IS DISTINCT FROM p.n) AS wrong,
+                (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'public.author_stats'::regclass AND indisunique) AS index`,
+      );
+      expect(mv).toMatchObject({ populated: true, wrong: '0', index: 'author_stats_author_id_idx' });
+      expect(Number(mv!.rows)).toBeGreaterThan(5);
+    });
+
+    it('a view on auth.users calling auth.uid() carries grants to anon and authenticated, a column grant and a comment', async () => {
+      const [v] = await q<{ deps: string[]; anon: boolean; authenticated: boolean; service: boolean; column: boolean; comment: string }>(
+        `SELECT ARRAY(SELECT DISTINCT CASE WHEN d.refclassid = 'pg_proc'::regclass THEN d.refobjid::regprocedure::text ELSE d.refobjid::regclass::text END
+                        FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                       WHERE w.ev_class = 'public.my_account'::regclass AND (d.refclassid = 'pg_proc'::regclass OR d.refobjid = 'auth.users'::regclass)
+                       ORDER BY 1) AS deps,
+                has_table_privilege('anon', 'public.my_account', 'SELECT') AS anon,
+                has_table_privilege('authenticated', 'public.my_account', 'SELECT') AS authenticated,
+                has_table_privilege('service_role', 'public.my_account', 'SELECT') AS service,
+                has_column_privilege('authenticated', 'public.my_account', 'username', 'UPDATE') AS column,
+                obj_description('public.my_account'::regclass, 'pg_class') AS comment`,
+      );
+      expect(v).toMatchObject({ anon: true, authenticated: true, service: false, column: true });
+      expect(v!.deps).toEqual(expect.arrayContaining(['auth.users', 'auth.uid()']));
+      expect(v!.comment).toMatch(/signed-in user/);
+    });
+
+    it('a column default and a view call pgjwt\'s extensions.sign() (the test bed\'s source has the stand-in)', async () => {
+      const [j] = await qualified<{ default: string; view_calls: string; token: string }>(
+        `SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'public.api_keys'::regclass
+                  AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'public.api_keys'::regclass AND attname = 'token')) AS default,
+                (SELECT string_agg(DISTINCT d.refobjid::regprocedure::text, ',') FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                  WHERE w.ev_class = 'public.anon_token'::regclass AND d.refclassid = 'pg_proc'::regclass
+                    AND d.refobjid::regprocedure::text LIKE 'extensions.sign%') AS view_calls,
+                (SELECT token FROM public.anon_token) AS token`,
+      );
+      expect(j!.default).toMatch(/^extensions\.sign\(/);
+      expect(j!.view_calls).toBe('extensions.sign(json,text,text)');
+      expect(j!.token.split('.')).toHaveLength(3);
+    });
+
+    it('pg_dump lists a policy\'s roles in another order than the source catalog holds them', async () => {
+      const u = new URL(db.url);
+      const { stdout } = await execa(join(findSystemInstallation().bin, 'pg_dump'),
+        ['--schema-only', '--table', 'public.api_keys', '--host', u.hostname, '--port', u.port, '--username', decodeURIComponent(u.username), u.pathname.slice(1)],
+        { env: { PGPASSWORD: decodeURIComponent(u.password) }, timeout: 60_000 });
+      const { parse } = await import('libpg-query');
+      const dumped = new Map<string, string[]>();
+      // Newer pg_dumps put psql meta-commands (restrict/unrestrict) on lines of their own: not SQL, so not parsed.
+      const sql = stdout.split('\n').filter((line) => !line.startsWith('\\')).join('\n');
+      for (const { stmt } of (await parse(sql)).stmts ?? []) {
+        const p = (stmt as { CreatePolicyStmt?: { policy_name: string; roles: Array<{ RoleSpec: { rolename: string } }> } }).CreatePolicyStmt;
+        if (p) dumped.set(p.policy_name, p.roles.map((r) => r.RoleSpec.rolename));
+      }
+      const catalog = await q<{ name: string; roles: string[] }>(
+        `SELECT polname AS name, ARRAY(SELECT r::regrole::text FROM unnest(polroles) WITH ORDINALITY AS u(r, i) ORDER BY i) AS roles
+           FROM pg_policy WHERE polrelid = 'public.api_keys'::regclass ORDER BY 1`,
+      );
+      expect(catalog.map((c) => c.name)).toEqual(['Owners read their keys', 'Owners revoke their keys']);
+      for (const c of catalog) expect([...(dumped.get(c.name) ?? [])].sort()).toEqual(['anon', 'authenticated']);
+      expect(catalog.some((c) => dumped.get(c.name)?.join() !== c.roles.join())).toBe(true);
+    });
+
+    it('the platform\'s default privileges FOR ROLE postgres IN SCHEMA public grant to anon, authenticated and service_role', async () => {
+      const acls = await q<{ kind: string; acl: string[] }>(
+        `SELECT defaclobjtype AS kind, defaclacl::text[] AS acl FROM pg_default_acl
+          WHERE defaclrole = 'postgres'::regrole AND defaclnamespace = 'public'::regnamespace ORDER BY 1`,
+      );
+      expect(acls.map((a) => a.kind)).toEqual(['S', 'f', 'r']);
+      for (const a of acls) {
+        for (const role of ['anon', 'authenticated', 'service_role']) expect(a.acl.some((e) => e.startsWith(`${role}=`))).toBe(true);
+      }
     });
   });
 
