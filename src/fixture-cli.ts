@@ -8,12 +8,16 @@ import { registerUrlSecrets } from './secrets.js';
 import { loadFixture } from './fixture/load.js';
 
 const program = new Command('fixture')
-  .description('Load the Supabase-shaped fixture into an empty PostgreSQL 15+ database (PostGIS available, superuser).')
-  .requiredOption('--url <url>', 'connection URL of the empty database')
+  .description(
+    'Load the Supabase-shaped fixture into an empty PostgreSQL 15+ database (PostGIS available). Connect as the ' +
+      "cluster's bootstrap superuser, supabase_admin (initdb -U supabase_admin), as on the platform: the fixture " +
+      'makes postgres a non-superuser, which PostgreSQL refuses for the bootstrap user.',
+  )
+  .requiredOption('--url <url>', 'URL of the empty database, as the bootstrap superuser supabase_admin')
   .option('--scale <n>', 'scale factor: 1 = 72 users and 298 posts', (v) => Number(v), 1)
   .option('--platform-only', 'only the Supabase platform layer (roles, schemas, extensions, auth, storage)')
   .option('--json', 'print the summary as JSON on stdout')
-  .addHelpText('after', '\nExample:\n  $ npm run fixture -- --url postgresql://postgres:secret@127.0.0.1:5432/offramp_fixture --scale 1\n')
+  .addHelpText('after', '\nExample:\n  $ initdb -U supabase_admin -W -D ./pgdata && pg_ctl -D ./pgdata start && createdb -U supabase_admin offramp_fixture\n  $ npm run fixture -- --url postgresql://supabase_admin:PASSWORD@127.0.0.1:5432/offramp_fixture --scale 1\n')
   .action(async (opts: { url: string; scale: number; platformOnly?: boolean; json?: boolean }) => {
     registerUrlSecrets(opts.url);
     const reporter = new Reporter({ mode: opts.json ? 'json' : 'text', verbose: false, quiet: false, color: Boolean(process.stderr.isTTY) });

@@ -31,14 +31,21 @@ export interface StartClusterOptions {
   settings?: Record<string, string | number>;
   /** Directory under which the data directory is made (default: the OS temp dir). */
   baseDir?: string;
+  /**
+   * Name of the bootstrap superuser (initdb -U). Default: `supabase_admin` for the `supabase`
+   * flavour (as on the platform, where `postgres` is a non-superuser), `postgres` otherwise.
+   */
+  superuser?: string;
 }
 
 export interface LocalCluster {
   flavour: Flavour;
   port: number;
   dataDir: string;
-  /** Superuser URL of the `postgres` database (password included: register it as a secret). */
+  /** Bootstrap superuser's URL of the `postgres` database (password included: register it as a secret). */
   url: string;
+  /** The bootstrap superuser's name (see StartClusterOptions.superuser). */
+  superuser: string;
   password: string;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
@@ -232,6 +239,7 @@ function installExitHook(): void {
 /** initdb + start a new server; resolves when it accepts connections. */
 export async function startCluster(options: StartClusterOptions = {}): Promise<LocalCluster> {
   const flavour = options.flavour ?? 'system';
+  const superuser = options.superuser ?? (flavour === 'supabase' ? 'supabase_admin' : 'postgres');
   const inst = prepareInstallation(flavour);
   ensureServerUser();
   const parent = options.baseDir ?? tmpdir();
@@ -249,7 +257,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<L
     chownSync(pwfile, uid, gid);
   }
   await runAsServerUser(join(inst.bin, 'initdb'), [
-    '-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256',
+    '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256',
     '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
   ]);
   rmSync(pwfile, { force: true });
@@ -293,12 +301,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<L
     rmSync(base, { recursive: true, force: true });
     throw lastError;
   }
-  const urlFor = (database: string): string => `postgresql://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string): string => `postgresql://${superuser}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   const cluster: LocalCluster = {
     flavour,
     port,
     dataDir,
     password,
+    superuser,
     url: urlFor('postgres'),
     urlFor,
     async createDatabase(name: string): Promise<string> {

@@ -14,26 +14,41 @@ export function urlWithDatabase(url: string, database: string): string {
 
 export interface TestDatabase {
   name: string;
+  /** What the tool under test connects as: on the source, the non-superuser postgres. */
   url: string;
+  /** The server's superuser, for setting up and for reading back what a test changed. */
+  adminUrl: string;
   drop(): Promise<void>;
 }
 
-async function createOn(adminUrl: string, prefix: string, template?: string): Promise<TestDatabase> {
+interface CreateOptions {
+  template?: string;
+  /** Connect tests as this URL's role (default: the superuser) and make it the database's owner. */
+  userUrl?: string;
+}
+
+async function createOn(adminUrl: string, prefix: string, options: CreateOptions = {}): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  await withClient(adminUrl, { role: 'admin' }, (c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
+  const owner = options.userUrl ? decodeURIComponent(new URL(options.userUrl).username) : undefined;
+  await withClient(adminUrl, { role: 'admin' }, (c) =>
+    c.query(`CREATE DATABASE ${name}${options.template ? ` TEMPLATE ${options.template}` : ''}${owner ? ` OWNER "${owner}"` : ''}`));
   return {
     name,
-    url: urlWithDatabase(adminUrl, name),
+    url: urlWithDatabase(options.userUrl ?? adminUrl, name),
+    adminUrl: urlWithDatabase(adminUrl, name),
     drop: () => withClient(adminUrl, { role: 'admin' }, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
 
-/** A copy of the Supabase-shaped fixture (scale 1) on the source server. */
+/**
+ * A copy of the Supabase-shaped fixture (scale 1) on the source server, owned by postgres as on
+ * the platform: `url` connects as postgres (not a superuser), `adminUrl` as the superuser.
+ */
 export function fixtureDatabase(): Promise<TestDatabase> {
-  return createOn(inject('sourceAdminUrl'), 'src', inject('fixtureTemplate'));
+  return createOn(inject('sourceAdminUrl'), 'src', { template: inject('fixtureTemplate'), userUrl: inject('sourceUrl') });
 }
 
-/** An empty database on the source server (e.g. to load the platform layer only). */
+/** An empty database on the source server (e.g. to load the platform layer only): both URLs are the superuser's. */
 export function emptySourceDatabase(): Promise<TestDatabase> {
   return createOn(inject('sourceAdminUrl'), 'srcempty');
 }

@@ -50,7 +50,7 @@ describe('offramp validate with a selection that matches nothing (built CLI)', (
   });
 
   it('a table whose columns all differ by name: exit 3, the table not ok', async () => {
-    await mutate(target.url, `ALTER TABLE public.beacons RENAME TO beacons_old;
+    await mutate(target.adminUrl, `ALTER TABLE public.beacons RENAME TO beacons_old;
       CREATE TABLE public.beacons (beacon_id uuid PRIMARY KEY);
       INSERT INTO public.beacons SELECT id FROM public.beacons_old`);
     const r = await validate('--tables', 'public.beacons', '--json');

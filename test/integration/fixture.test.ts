@@ -5,12 +5,15 @@
  * extensions in schema "extensions", the sample app's RLS actually filtering rows, the seed
  * counts at scale 1 and 2, determinism, and the loader refusing a non-empty database.
  */
+import { join } from 'node:path';
+import { execa } from 'execa';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
+import { findSystemInstallation } from '../../src/db/local-cluster.js';
 import { loadFixture } from '../../src/fixture/load.js';
-import { emptySourceDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
 
 /** auth.users as hosted dumps show it (supabase-facts.md §4.2), in column order. */
 const AUTH_USERS_COLUMNS: Array<[string, string]> = [
@@ -32,7 +35,8 @@ const AUTH_USERS_COLUMNS: Array<[string, string]> = [
 ];
 
 const IDENTITIES_COLUMNS = ['provider_id', 'user_id', 'identity_data', 'provider', 'last_sign_in_at', 'created_at', 'updated_at', 'email', 'id'];
-const OBJECTS_COLUMNS = ['id', 'bucket_id', 'name', 'owner', 'created_at', 'updated_at', 'last_accessed_at', 'metadata', 'path_tokens', 'version', 'owner_id', 'user_metadata'];
+const OBJECTS_COLUMNS = ['id', 'bucket_id', 'name', 'owner', 'created_at', 'updated_at', 'last_accessed_at', 'metadata', 'path_tokens', 'version', 'owner_id', 'user_metadata',
+  'archived_at', 'is_delete_marker', 'is_versioned'];
 
 async function rows<T extends pg.QueryResultRow>(c: pg.Client, text: string, values: unknown[] = []): Promise<T[]> {
   return (await c.query<T>(text, values)).rows;
@@ -109,6 +113,28 @@ describe('Supabase-shaped fixture at scale 1', () => {
       expect(memberOf.map((m) => m.role)).toEqual(['anon', 'authenticated', 'service_role']);
     });
 
+    it('as on the platform: supabase_admin is the bootstrap superuser, postgres a non-superuser owning the database', async () => {
+      const roles = await q<{ rolname: string; rolsuper: boolean; rolcanlogin: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolreplication: boolean; rolbypassrls: boolean; bootstrap: boolean }>(
+        `SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, oid = 10 AS bootstrap
+           FROM pg_roles WHERE rolname IN ('postgres', 'supabase_admin') ORDER BY rolname`,
+      );
+      expect(roles).toEqual([
+        { rolname: 'postgres', rolsuper: false, rolcanlogin: true, rolcreaterole: true, rolcreatedb: true, rolreplication: true, rolbypassrls: true, bootstrap: false },
+        { rolname: 'supabase_admin', rolsuper: true, rolcanlogin: true, rolcreaterole: true, rolcreatedb: true, rolreplication: true, rolbypassrls: true, bootstrap: true },
+      ]);
+      const memberOf = await q<{ role: string }>(
+        `SELECT r.rolname AS role FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = 'postgres'::regrole ORDER BY 1`,
+      );
+      expect(memberOf.map((m) => m.role)).toEqual(['anon', 'authenticated', 'pg_monitor', 'pg_read_all_data', 'pg_signal_backend', 'service_role', 'supabase_realtime_admin']);
+      // The tests connect as postgres itself, which owns the database (so schema public) and the app.
+      const [me] = await q<{ user: string; super: string; db_owner: string; app_owner: string }>(
+        `SELECT current_user AS user, current_setting('is_superuser') AS super,
+                (SELECT datdba::regrole::text FROM pg_database WHERE datname = current_database()) AS db_owner,
+                (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.posts'::regclass) AS app_owner`,
+      );
+      expect(me).toEqual({ user: 'postgres', super: 'off', db_owner: 'postgres', app_owner: 'postgres' });
+    });
+
     it('per-role settings: statement timeouts of the API roles, search_path of the service admins', async () => {
       const settings = await q<{ role: string; setconfig: string[] }>(
         `SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = 0`,
@@ -162,8 +188,10 @@ describe('Supabase-shaped fixture at scale 1', () => {
                 has_table_privilege('anon', c.oid, 'SELECT') AS anon, has_table_privilege('authenticated', c.oid, 'SELECT') AS authenticated
            FROM pg_class c WHERE c.relnamespace = 'auth'::regnamespace AND c.relkind = 'r'`,
       );
-      expect(tables).toHaveLength(16);
-      for (const t of tables) expect(t).toMatchObject({ owner: 'supabase_auth_admin', rls: true, anon: false, authenticated: false });
+      // The 16 classic tables have RLS on; the 2025-26 ones (OAuth server, custom providers, WebAuthn) off.
+      const newer = ['custom_oauth_providers', 'oauth_authorizations', 'oauth_client_states', 'oauth_clients', 'oauth_consents', 'webauthn_challenges', 'webauthn_credentials'];
+      expect(tables).toHaveLength(16 + newer.length);
+      for (const t of tables) expect(t).toMatchObject({ owner: 'supabase_auth_admin', rls: !newer.includes(t.name), anon: false, authenticated: false });
     });
 
     it('72 users written the way GoTrue writes them, each with a profile made by the on_auth_user_created trigger', async () => {
@@ -442,8 +470,114 @@ describe('Supabase-shaped fixture at scale 1', () => {
     });
   });
 
+  describe('what makes a copy hard (issue 8)', () => {
+    it('a materialized view holds data (the posts per author) and has a unique index', async () => {
+      const [mv] = await q<{ populated: boolean; rows: string; wrong: string; index: string }>(
+        `SELECT (SELECT relispopulated FROM pg_class WHERE oid = 'public.author_stats'::regclass) AS populated,
+                (SELECT count(*) FROM public.author_stats) AS rows,
+                (SELECT count(*) FROM public.author_stats s FULL JOIN (SELECT author_id, count(*) AS n FROM public.posts GROUP BY 1) p
+                    ON p.author_id = s.author_id WHERE s.post_count IS DISTINCT FROM p.n) AS wrong,
+                (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'public.author_stats'::regclass AND indisunique) AS index`,
+      );
+      expect(mv).toMatchObject({ populated: true, wrong: '0', index: 'author_stats_author_id_idx' });
+      expect(Number(mv!.rows)).toBeGreaterThan(5);
+    });
+
+    it('a view on auth.users calling auth.uid() carries grants to anon and authenticated, a column grant and a comment', async () => {
+      const [v] = await q<{ deps: string[]; anon: boolean; authenticated: boolean; service: boolean; column: boolean; comment: string }>(
+        `SELECT ARRAY(SELECT DISTINCT CASE WHEN d.refclassid = 'pg_proc'::regclass THEN d.refobjid::regprocedure::text ELSE d.refobjid::regclass::text END
+                        FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                       WHERE w.ev_class = 'public.my_account'::regclass AND (d.refclassid = 'pg_proc'::regclass OR d.refobjid = 'auth.users'::regclass)
+                       ORDER BY 1) AS deps,
+                has_table_privilege('anon', 'public.my_account', 'SELECT') AS anon,
+                has_table_privilege('authenticated', 'public.my_account', 'SELECT') AS authenticated,
+                has_table_privilege('service_role', 'public.my_account', 'SELECT') AS service,
+                has_column_privilege('authenticated', 'public.my_account', 'username', 'UPDATE') AS column,
+                obj_description('public.my_account'::regclass, 'pg_class') AS comment`,
+      );
+      expect(v).toMatchObject({ anon: true, authenticated: true, service: false, column: true });
+      expect(v!.deps).toEqual(expect.arrayContaining(['auth.users', 'auth.uid()']));
+      expect(v!.comment).toMatch(/signed-in user/);
+    });
+
+    it('a column default and a view call pgjwt\'s extensions.sign() (the test bed\'s source has the stand-in)', async () => {
+      const [j] = await qualified<{ default: string; view_calls: string; token: string }>(
+        `SELECT (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'public.api_keys'::regclass
+                  AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'public.api_keys'::regclass AND attname = 'token')) AS default,
+                (SELECT string_agg(DISTINCT d.refobjid::regprocedure::text, ',') FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                  WHERE w.ev_class = 'public.anon_token'::regclass AND d.refclassid = 'pg_proc'::regclass
+                    AND d.refobjid::regprocedure::text LIKE 'extensions.sign%') AS view_calls,
+                (SELECT token FROM public.anon_token) AS token`,
+      );
+      expect(j!.default).toMatch(/^extensions\.sign\(/);
+      expect(j!.view_calls).toBe('extensions.sign(json,text,text)');
+      expect(j!.token.split('.')).toHaveLength(3);
+    });
+
+    it('pg_dump lists a policy\'s roles in another order than the source catalog holds them', async () => {
+      const u = new URL(db.url);
+      const { stdout } = await execa(join(findSystemInstallation().bin, 'pg_dump'),
+        ['--schema-only', '--table', 'public.api_keys', '--host', u.hostname, '--port', u.port, '--username', decodeURIComponent(u.username), u.pathname.slice(1)],
+        { env: { PGPASSWORD: decodeURIComponent(u.password) }, timeout: 60_000 });
+      const { parse } = await import('libpg-query');
+      const dumped = new Map<string, string[]>();
+      // Newer pg_dumps put psql meta-commands (restrict/unrestrict) on lines of their own: not SQL, so not parsed.
+      const sql = stdout.split('\n').filter((line) => !line.startsWith('\\')).join('\n');
+      for (const { stmt } of (await parse(sql)).stmts ?? []) {
+        const p = (stmt as { CreatePolicyStmt?: { policy_name: string; roles: Array<{ RoleSpec: { rolename: string } }> } }).CreatePolicyStmt;
+        if (p) dumped.set(p.policy_name, p.roles.map((r) => r.RoleSpec.rolename));
+      }
+      const catalog = await q<{ name: string; roles: string[] }>(
+        `SELECT polname AS name, ARRAY(SELECT r::regrole::text FROM unnest(polroles) WITH ORDINALITY AS u(r, i) ORDER BY i) AS roles
+           FROM pg_policy WHERE polrelid = 'public.api_keys'::regclass ORDER BY 1`,
+      );
+      expect(catalog.map((c) => c.name)).toEqual(['Owners read their keys', 'Owners revoke their keys']);
+      for (const c of catalog) expect([...(dumped.get(c.name) ?? [])].sort()).toEqual(['anon', 'authenticated']);
+      expect(catalog.some((c) => dumped.get(c.name)?.join() !== c.roles.join())).toBe(true);
+    });
+
+    it('the platform\'s default privileges FOR ROLE postgres IN SCHEMA public grant to anon, authenticated and service_role', async () => {
+      const acls = await q<{ kind: string; acl: string[] }>(
+        `SELECT defaclobjtype AS kind, defaclacl::text[] AS acl FROM pg_default_acl
+          WHERE defaclrole = 'postgres'::regrole AND defaclnamespace = 'public'::regnamespace ORDER BY 1`,
+      );
+      expect(acls.map((a) => a.kind)).toEqual(['S', 'f', 'r']);
+      for (const a of acls) {
+        for (const role of ['anon', 'authenticated', 'service_role']) expect(a.acl.some((e) => e.startsWith(`${role}=`))).toBe(true);
+      }
+    });
+  });
+
   it('loading into a database that is not empty is refused', async () => {
-    await expect(loadFixture(db.url, { scale: 1 })).rejects.toThrow(/is not empty/);
+    await expect(loadFixture(db.adminUrl, { scale: 1 })).rejects.toThrow(/is not empty/);
+  });
+
+  it('loading as a non-superuser is refused before anything is written, with a hint naming supabase_admin', async () => {
+    const fresh = await emptySourceDatabase();
+    try {
+      const asPostgres = new URL(inject('sourceUrl'));
+      asPostgres.pathname = `/${fresh.name}`;
+      const error = await loadFixture(asPostgres.toString(), { scale: 1 }).then(() => undefined, (e: unknown) => e as { message: string; hint?: string });
+      expect(error?.message).toMatch(/role "postgres" is not a superuser/);
+      expect(error?.hint).toMatch(/initdb -U supabase_admin/);
+      const [left] = await withClient(fresh.adminUrl, { role: 'admin' }, (c) =>
+        rows<{ schemas: string }>(c, `SELECT count(*) AS schemas FROM pg_namespace WHERE nspname IN ('auth', 'storage', 'extensions')`));
+      expect(Number(left!.schemas)).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('loading into a cluster bootstrapped as postgres is refused: PostgreSQL cannot demote its bootstrap user', async () => {
+    const plain = await emptyTargetDatabase(); // the target server is made with initdb -U postgres
+    try {
+      await expect(loadFixture(plain.adminUrl, { scale: 1 })).rejects.toThrow(/bootstrap superuser is "postgres"/);
+      const [left] = await withClient(plain.adminUrl, { role: 'admin' }, (c) =>
+        rows<{ n: string }>(c, `SELECT count(*) AS n FROM pg_namespace WHERE nspname IN ('auth', 'storage', 'extensions')`));
+      expect(Number(left!.n)).toBe(0);
+    } finally {
+      await plain.drop();
+    }
   });
 });
 

@@ -31,10 +31,10 @@ describe('inspect: the Supabase-shaped fixture', () => {
 
   const table = (name: string) => report.tables.find((t) => `${t.schema}.${t.name}` === name);
 
-  it('detects a Supabase project and reads it in one snapshot as a superuser', () => {
+  it('detects a Supabase project and reads it in one snapshot as postgres, not a superuser (as on the platform)', () => {
     expect(report.platform).toMatchObject({ kind: 'supabase', detected: 'supabase' });
     expect(report.platform.signals).toMatchObject({ hasAuthUsers: true, hasStorageObjects: true, hasRealtimePublication: true, hasExtensionsSchema: true });
-    expect(report.server).toMatchObject({ database: db.name, superuser: true });
+    expect(report.server).toMatchObject({ database: db.name, superuser: false });
     expect(report.server.versionNum).toBeGreaterThanOrEqual(150000);
     expect(Date.parse(report.generatedAt)).not.toBeNaN();
     expect(report.unreadable).toEqual([]);
@@ -199,7 +199,7 @@ describe('inspect: the fixture read by a non-superuser', () => {
   beforeAll(async () => {
     db = await fixtureDatabase();
     role = `inspector_${Math.random().toString(36).slice(2, 8)}`;
-    await withClient(db.url, { role: 'admin' }, (c) => c.query(
+    await withClient(db.adminUrl, { role: 'admin' }, (c) => c.query(
       `CREATE ROLE ${role} LOGIN PASSWORD 'Insp-${role}-pw' NOSUPERUSER NOBYPASSRLS;
        GRANT CONNECT ON DATABASE ${db.name} TO ${role};
        GRANT USAGE ON SCHEMA public TO ${role};`,
@@ -211,7 +211,7 @@ describe('inspect: the fixture read by a non-superuser', () => {
   });
 
   afterAll(async () => {
-    if (db && role) await withClient(db.url, { role: 'admin' }, (c) => c.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`));
+    if (db && role) await withClient(db.adminUrl, { role: 'admin' }, (c) => c.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`));
     await db?.drop();
   });
 

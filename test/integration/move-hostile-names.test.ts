@@ -47,7 +47,8 @@ const SOURCE_SQL = `
   GRANT SELECT ON app.${T} TO anon;
   GRANT ALL ON app.${T} TO authenticated;
   -- a platform role the target lacks: this one statement is dropped, the entry's others kept
-  GRANT SELECT ON app.${T} TO supabase_admin;
+  -- (not supabase_admin: the source's bootstrap superuser made these objects, so owns them)
+  GRANT SELECT ON app.${T} TO supabase_read_only_user;
   INSERT INTO app.${PARENT} VALUES (1), (2);
   INSERT INTO app.${T} ("na'me", "ref""x", "€uro
  line") VALUES ('a;b', 1, 'ü'), (DEFAULT, 2, E'x\\ny'), ('$$', NULL, '--');
@@ -83,7 +84,7 @@ describe('hostile names', () => {
       `SELECT has_table_privilege('anon', 'app.${T.replace(/'/g, "''")}', 'SELECT') AS anon,
               has_table_privilege('authenticated', 'app.${T.replace(/'/g, "''")}', 'DELETE') AS auth`);
     expect(grants).toEqual({ anon: true, auth: true });
-    expect(result.schema.dropped.some((d) => d.reason.includes('supabase_admin'))).toBe(true);
+    expect(result.schema.dropped.some((d) => d.reason.includes('supabase_read_only_user'))).toBe(true);
 
     // Only the policy that needs the left-out schema is deferred; the deferred file has one ; per statement.
     expect(result.deferred.map((d) => d.type).sort()).toEqual(['DEFAULT', 'POLICY']);

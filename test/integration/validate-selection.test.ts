@@ -95,18 +95,18 @@ describe('validate refuses a selection that matches nothing', () => {
 
 describe('a table pair without one compared column is never equal', () => {
   it('a table with no columns at all still compares its rows: equal counts ok, different counts differ', async () => {
-    await mutate(source.url, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
-    await mutate(target.url, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
+    await mutate(source.adminUrl, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
+    await mutate(target.adminUrl, 'CREATE TABLE public.no_columns (); INSERT INTO public.no_columns SELECT FROM generate_series(1, 3)');
     const equal = await run({ tables: ['public.no_columns'] });
     expect(equal.tables[0]).toMatchObject({ table: 'public.no_columns', status: 'ok', columns: [], rows: { source: 3, target: 3 } });
-    await mutate(target.url, 'INSERT INTO public.no_columns SELECT');
+    await mutate(target.adminUrl, 'INSERT INTO public.no_columns SELECT');
     const differs = await run({ tables: ['public.no_columns'] });
     expect(differs.tables[0]).toMatchObject({ status: 'differs', rows: { source: 3, target: 4 } });
     expect(differs.summary.ok).toBe(false);
   });
 
   it('the target table shares no column name with the source: status error, summary not ok, even with --skip-schema', async () => {
-    await mutate(target.url, `ALTER TABLE public."Order" RENAME COLUMN id TO order_id;
+    await mutate(target.adminUrl, `ALTER TABLE public."Order" RENAME COLUMN id TO order_id;
       ALTER TABLE public."Order" RENAME COLUMN "user" TO user_id; ALTER TABLE public."Order" RENAME COLUMN "productSku" TO sku;
       ALTER TABLE public."Order" RENAME COLUMN amount TO amt; ALTER TABLE public."Order" RENAME COLUMN currency TO cur;
       ALTER TABLE public."Order" RENAME COLUMN "exchangeRate" TO rate; ALTER TABLE public."Order" RENAME COLUMN status TO st;

@@ -22,6 +22,7 @@ async function targetCopy(): Promise<TestDatabase> {
   const db: TestDatabase = {
     name,
     url: urlWithDatabase(admin, name),
+    adminUrl: urlWithDatabase(admin, name),
     drop: () => withClient(admin, { role: 'admin' }, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
   made.push(db);
