@@ -1,9 +1,12 @@
--- Every ordinary or partitioned table outside the system schemas (leaf partitions are read through
--- their parent; extension-owned tables such as spatial_ref_sys belong to their extension), with its
--- primary key, its columns and a size estimate. Managed-schema filtering happens in TypeScript.
+-- Every ordinary or partitioned table and materialized view outside the system schemas (leaf
+-- partitions are read through their parent; extension-owned tables such as spatial_ref_sys belong to
+-- their extension), with its primary key, its columns and a size estimate. A materialized view is
+-- compared like a table (usually without a key: as a multiset); `populated` says whether it can be
+-- read at all. Managed-schema filtering happens in TypeScript.
 SELECT n.nspname AS schema,
        c.relname AS name,
        c.relkind::text AS kind,
+       c.relispopulated AS populated,
        c.relhassubclass AS has_children,
        greatest(c.reltuples, 0)::float8 AS est_rows,
        c.reltuples < 0 AS never_analysed,
@@ -23,7 +26,7 @@ SELECT n.nspname AS schema,
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]') AS columns
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p')
+ WHERE c.relkind IN ('r', 'p', 'm')
    AND NOT c.relispartition
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND n.nspname NOT LIKE 'pg\_%'

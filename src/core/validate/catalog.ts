@@ -13,7 +13,9 @@ import type { PlatformKind, TableMapping, ValidateOptions } from './types.js';
 export interface CatalogTable {
   schema: string;
   name: string;
-  kind: 'r' | 'p';
+  kind: 'r' | 'p' | 'm';
+  /** false only for a materialized view that was never refreshed (reading it fails). */
+  populated: boolean;
   hasChildren: boolean;
   estRows: number;
   neverAnalysed: boolean;
@@ -46,7 +48,7 @@ export interface TablePair {
 }
 
 interface TableRow {
-  schema: string; name: string; kind: 'r' | 'p'; has_children: boolean; est_rows: number; never_analysed: boolean;
+  schema: string; name: string; kind: 'r' | 'p' | 'm'; populated: boolean; has_children: boolean; est_rows: number; never_analysed: boolean;
   pages: string; key: string[]; columns: ColumnInfo[];
 }
 
@@ -57,7 +59,7 @@ export async function readCatalog(side: Side): Promise<SideCatalog> {
   const tables = new Map<string, CatalogTable>();
   for (const r of rows) {
     tables.set(`${r.schema}.${r.name}`, {
-      schema: r.schema, name: r.name, kind: r.kind, hasChildren: r.has_children, estRows: Number(r.est_rows),
+      schema: r.schema, name: r.name, kind: r.kind, populated: r.populated, hasChildren: r.has_children, estRows: Number(r.est_rows),
       neverAnalysed: r.never_analysed, pages: Number(r.pages), key: r.key, columns: r.columns,
     });
   }
