@@ -17,7 +17,13 @@ WITH held AS (
 ),
 stays AS (
   SELECT h.classid, h.objid,
-         array_agg(DISTINCT format('%s %s', io.type, io.identity)) AS depends_on,
+         -- for the reason only: plain names (the query runs with quote_all_identifiers on)
+         array_agg(DISTINCT CASE d.refclassid
+                              WHEN 'pg_proc'::regclass THEN (SELECT format('%s.%s()', pn.nspname, p.proname) FROM pg_proc p
+                                                               JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = d.refobjid)
+                              WHEN 'pg_class'::regclass THEN (SELECT format('%s %s.%s', io.type, cn.nspname, c.relname) FROM pg_class c
+                                                                JOIN pg_namespace cn ON cn.oid = c.relnamespace WHERE c.oid = d.refobjid)
+                              ELSE format('%s %s', io.type, io.identity) END) AS depends_on,
          array_remove(array_agg(DISTINCT e.extname::text), NULL) AS extensions
     FROM held h
     JOIN pg_depend d ON d.classid = h.classid AND d.objid = h.objid AND d.deptype = 'n'

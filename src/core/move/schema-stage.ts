@@ -137,11 +137,16 @@ export async function collectSchema(source: ConnectionInfo, client: pg.ClientBas
     for (const stmt of e.statements) for (const r of rolesInStatement(stmt)) referenced.add(r);
   }
   const roles = await readRoleAttributes(client, [...referenced]);
-  // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they match.
+  // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they
+  // match, and qualify every name as pg_dump does (search_path emptied; a project's search_path
+  // holds `extensions`, which would print extensions.sign() as a bare sign()).
+  const [{ path }] = (await client.query<{ path: string }>("SELECT current_setting('search_path') AS path")).rows as [{ path: string }];
+  await client.query("SELECT set_config('search_path', 'pg_catalog', true)");
   await client.query('SET LOCAL quote_all_identifiers = on');
   const heldBack = await query<HeldBackExpression>(client, loadSql('move/held-back-expressions.sql'),
     [plan.schemas, plan.excludedSchemas, Object.keys(PLATFORM_ONLY_EXTENSIONS)], 'find defaults and checks that depend on what stays behind');
   await client.query('SET LOCAL quote_all_identifiers = off');
+  await client.query("SELECT set_config('search_path', $1, true)", [path]);
   const owners = await query<{ owner: string; stmt: string }>(client, loadSql('move/owners.sql'), [plan.schemas, plan.excludedTables.map((t) => t.schema), plan.excludedTables.map((t) => t.name)], 'read owners');
   return { preData, postData, pgDumpVersion: pgDump.version, roles, heldBack, owners };
 }

@@ -49,7 +49,9 @@ export async function validate(options: ValidateOptions, progress: Progress = si
   lap('connect', t);
   try {
     t = performance.now();
-    const [sc, tc] = await Promise.all([readCatalog(source), readCatalog(target)]);
+    // Known before the platform is decided; only used when it is Supabase.
+    const translated = MANAGED_SCHEMAS.filter((n) => n !== (options.extensionsSchema ?? 'extensions'));
+    const [sc, tc] = await Promise.all([readCatalog(source, translated, Object.keys(PLATFORM_ONLY_EXTENSIONS)), readCatalog(target)]);
     const platform = decidePlatform(options.platform, sc);
     const { alg, reason } = chooseAlgorithm(options.hash ?? 'auto', { versionNum: source.info.versionNum, probe: sc.hashProbe }, { versionNum: target.info.versionNum, probe: tc.hashProbe });
     const selection = pairTables(sc, tc, platform.kind, options);
