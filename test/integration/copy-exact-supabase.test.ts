@@ -92,6 +92,14 @@ beforeAll(async () => {
 
 /** Everything that must hold on a target loaded from the source, by copy or by dump + restore. */
 async function expectExactTarget(target: TestDatabase): Promise<void> {
+  // The same roles in the other order on the target (what pg_dump's catalog-order listing gives
+  // after a role was altered), proven on both catalogs.
+  await sql(target.url, 'ALTER POLICY tokens_read ON public.tokens TO authenticated, anon');
+  const roleOrder = (url: string): Promise<Array<Record<string, unknown>>> =>
+    sql(url, `SELECT array_to_string(ARRAY(SELECT pg_get_userbyid(r) FROM unnest(polroles) WITH ORDINALITY AS u(r, i) ORDER BY i), ',') AS roles
+                FROM pg_policy WHERE polname = 'tokens_read'`);
+  expect(await roleOrder(source.url)).toEqual([{ roles: 'anon,authenticated' }]);
+  expect(await roleOrder(target.url)).toEqual([{ roles: 'authenticated,anon' }]);
   // data: every table, and each populated materialized view, equal on both servers
   expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
   expect(await populated(target.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false });
