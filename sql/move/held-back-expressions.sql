@@ -28,9 +28,14 @@ stays AS (
     FROM held h
     JOIN pg_depend d ON d.classid = h.classid AND d.objid = h.objid AND d.deptype = 'n'
     CROSS JOIN LATERAL pg_identify_object(d.refclassid, d.refobjid, 0) io
+    -- the schema by name (io.schema is quoted under quote_all_identifiers)
+    LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass AND rc.oid = d.refobjid
+    LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid
+    LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid
+    LEFT JOIN pg_namespace rn ON rn.oid = coalesce(rc.relnamespace, rp.pronamespace, rt.typnamespace)
     LEFT JOIN pg_depend m ON m.classid = d.refclassid AND m.objid = d.refobjid AND m.deptype = 'e'
     LEFT JOIN pg_extension e ON e.oid = m.refobjid
-   WHERE (e.oid IS NULL AND io.schema = ANY ($2::text[])) OR e.extname = ANY ($3::text[])
+   WHERE (e.oid IS NULL AND rn.nspname = ANY ($2::text[])) OR e.extname = ANY ($3::text[])
    GROUP BY 1, 2
 )
 SELECT h.kind, n.nspname AS schema, c.relname AS table_name, h.column_name, h.constraint_name, h.expression,
