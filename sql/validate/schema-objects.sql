@@ -11,7 +11,7 @@
 --     their members carries `extension <name>` in `_refs`, for the same reason.
 -- Objects attached to another one (grants, indexes) carry `_parent`: [category, object] of what
 -- they belong to, so that they are judged with it when it is missing on the target.
-WITH nsp AS (
+WITH RECURSIVE nsp AS (
   SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner) AS owner, n.nspacl
     FROM pg_namespace n
    WHERE n.nspname NOT IN ('information_schema', 'pg_catalog', 'pg_toast')
@@ -46,6 +46,16 @@ refs AS (
      AND d.classid IN ('pg_constraint'::regclass, 'pg_policy'::regclass, 'pg_attrdef'::regclass, 'pg_trigger'::regclass,
                        'pg_rewrite'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass)
    GROUP BY 1, 2
+),
+-- Views and materialized views that read what stays behind, directly (their rule's refs) or through
+-- another such view: copy defers them all, so all carry the reason.
+view_refs(oid, label) AS (
+  SELECT rw.ev_class, x FROM pg_rewrite rw JOIN refs ON refs.classid = 'pg_rewrite'::regclass AND refs.objid = rw.oid, unnest(refs.schemas) AS x
+  UNION
+  SELECT rw.ev_class, vr.label
+    FROM view_refs vr
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = vr.oid
+    JOIN pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> vr.oid
 ),
 typ AS (
   SELECT t.*, nsp.nspname, format('%I.%I', nsp.nspname, t.typname) AS qname
@@ -111,8 +121,7 @@ SELECT 'views', rel.qname, pg_get_userbyid(rel.relowner),
        jsonb_build_object('kind', CASE rel.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,
                           'definition', md5(pg_get_viewdef(rel.oid)),
                           'options', array_to_string(rel.reloptions, ','),
-                          '_refs', (SELECT array_agg(DISTINCT x ORDER BY x) FROM pg_rewrite rw JOIN refs ON refs.classid = 'pg_rewrite'::regclass AND refs.objid = rw.oid,
-                                           unnest(refs.schemas) AS x WHERE rw.ev_class = rel.oid))
+                          '_refs', (SELECT array_agg(DISTINCT vr.label ORDER BY vr.label) FROM view_refs vr WHERE vr.oid = rel.oid))
   FROM rel WHERE rel.relkind IN ('v', 'm')
 UNION ALL
 SELECT 'functions', fn.qname, pg_get_userbyid(fn.proowner),

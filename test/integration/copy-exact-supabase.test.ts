@@ -68,6 +68,9 @@ const ADDITIONS = `
   CREATE MATERIALIZED VIEW public.never_filled AS SELECT id FROM public.tokens WITH NO DATA;
   CREATE MATERIALIZED VIEW public.user_count AS SELECT count(*) AS n FROM auth.users;
   GRANT SELECT ON public.user_count TO authenticated;
+  -- deferred through another deferred object: a view of auth.users, and a matview reading that view
+  CREATE VIEW public.user_emails AS SELECT id, email FROM auth.users;
+  CREATE MATERIALIZED VIEW public.user_email_count AS SELECT count(*) AS n FROM public.user_emails;
   CREATE INDEX user_count_n ON public.user_count (n);
 
   -- a policy naming its roles in the order the target will not have
@@ -104,7 +107,7 @@ async function expectExactTarget(target: TestDatabase): Promise<void> {
   // data: every table, and each populated materialized view, equal on both servers
   expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
   expect(await populated(target.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false });
-  expect(await populated(source.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false, user_count: true });
+  expect(await populated(source.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false, user_count: true, user_email_count: true });
   for (const m of ['token_stats', 'a_token_total']) expect(await matviewRows(target.url, m)).toEqual(await matviewRows(source.url, m));
   expect((await matviewRows(target.url, 'a_token_total'))[0]).toEqual({ total: 200, buckets: 5 });
   // the default and the check calling extensions.sign are not on the target; the plain ones are
@@ -143,6 +146,9 @@ async function expectExactTarget(target: TestDatabase): Promise<void> {
   expectedWith('grants', 'view public.signed_tokens to anon: SELECT', /belongs to view public\.signed_tokens.*pgjwt/);
   expectedWith('grants', 'view public.signed_tokens to authenticated: SELECT', /belongs to view public\.signed_tokens/);
   expectedWith('views', 'public.user_count', /auth/);
+  expectedWith('views', 'public.user_emails', /auth/);
+  expectedWith('views', 'public.user_email_count', /auth/);
+  expect(report.skipped).toContainEqual({ object: 'materialized view public.user_email_count', reason: expect.stringMatching(/reads auth/) });
   expectedWith('grants', 'materialized view public.user_count to authenticated: SELECT', /belongs to view public\.user_count/);
   expectedWith('indexes', 'public.user_count_n', /belongs to view public\.user_count/);
   // the roles of tokens_read are a set; the target has `extensions`, so it is not listed missing
