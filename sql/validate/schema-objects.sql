@@ -7,7 +7,11 @@
 -- $3: text[] left-out schemas whose objects a later stage translates (auth, storage, …): an object
 --     that depends on one of them carries `_refs` (those schema names), so that its absence or
 --     change on the target can be judged as intended.
-WITH nsp AS (
+-- $4: text[] extensions the target never gets (platform-only): an object that depends on one of
+--     their members carries `extension <name>` in `_refs`, for the same reason.
+-- Objects attached to another one (grants, indexes) carry `_parent`: [category, object] of what
+-- they belong to, so that they are judged with it when it is missing on the target.
+WITH RECURSIVE nsp AS (
   SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner) AS owner, n.nspacl
     FROM pg_namespace n
    WHERE n.nspname NOT IN ('information_schema', 'pg_catalog', 'pg_toast')
@@ -28,16 +32,30 @@ fn AS (
    WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 ),
 refs AS (
-  SELECT d.classid, d.objid, array_agg(DISTINCT rn.nspname::text ORDER BY rn.nspname::text) AS schemas
+  SELECT d.classid, d.objid,
+         array_agg(DISTINCT CASE WHEN e.extname = ANY ($4::text[]) THEN 'extension ' || e.extname ELSE rn.nspname::text END
+                   ORDER BY CASE WHEN e.extname = ANY ($4::text[]) THEN 'extension ' || e.extname ELSE rn.nspname::text END) AS schemas
     FROM pg_depend d
     LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass AND rc.oid = d.refobjid
     LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid
     LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid
     JOIN pg_namespace rn ON rn.oid = coalesce(rc.relnamespace, rp.pronamespace, rt.typnamespace)
-   WHERE rn.nspname = ANY ($3::text[])
+    LEFT JOIN pg_depend m ON m.classid = d.refclassid AND m.objid = d.refobjid AND m.deptype = 'e'
+    LEFT JOIN pg_extension e ON e.oid = m.refobjid
+   WHERE (rn.nspname = ANY ($3::text[]) OR e.extname = ANY ($4::text[]))
      AND d.classid IN ('pg_constraint'::regclass, 'pg_policy'::regclass, 'pg_attrdef'::regclass, 'pg_trigger'::regclass,
                        'pg_rewrite'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass)
    GROUP BY 1, 2
+),
+-- Views and materialized views that read what stays behind, directly (their rule's refs) or through
+-- another such view: copy defers them all, so all carry the reason.
+view_refs(oid, label) AS (
+  SELECT rw.ev_class, x FROM pg_rewrite rw JOIN refs ON refs.classid = 'pg_rewrite'::regclass AND refs.objid = rw.oid, unnest(refs.schemas) AS x
+  UNION
+  SELECT rw.ev_class, vr.label
+    FROM view_refs vr
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = vr.oid
+    JOIN pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> vr.oid
 ),
 typ AS (
   SELECT t.*, nsp.nspname, format('%I.%I', nsp.nspname, t.typname) AS qname
@@ -81,6 +99,8 @@ SELECT 'constraints', format('%s.%I', rel.qname, co.conname), NULL,
 UNION ALL
 SELECT 'indexes', rel.qname, NULL,
        jsonb_build_object('definition', pg_get_indexdef(rel.oid), 'valid', ix.indisvalid, '_table', ix.indrelid::regclass::text,
+                          '_parent', (SELECT jsonb_build_array(CASE WHEN tc.relkind = 'm' THEN 'views' ELSE 'tables' END, format('%I.%I', tn.nspname, tc.relname))
+                                        FROM pg_class tc JOIN pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = ix.indrelid),
                           '_refs', (SELECT schemas FROM refs WHERE refs.classid = 'pg_class'::regclass AND refs.objid = rel.oid))
   FROM rel JOIN pg_index ix ON ix.indexrelid = rel.oid
  WHERE rel.relkind IN ('i', 'I')
@@ -101,8 +121,7 @@ SELECT 'views', rel.qname, pg_get_userbyid(rel.relowner),
        jsonb_build_object('kind', CASE rel.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,
                           'definition', md5(pg_get_viewdef(rel.oid)),
                           'options', array_to_string(rel.reloptions, ','),
-                          '_refs', (SELECT array_agg(DISTINCT x ORDER BY x) FROM pg_rewrite rw JOIN refs ON refs.classid = 'pg_rewrite'::regclass AND refs.objid = rw.oid,
-                                           unnest(refs.schemas) AS x WHERE rw.ev_class = rel.oid))
+                          '_refs', (SELECT array_agg(DISTINCT vr.label ORDER BY vr.label) FROM view_refs vr WHERE vr.oid = rel.oid))
   FROM rel WHERE rel.relkind IN ('v', 'm')
 UNION ALL
 SELECT 'functions', fn.qname, pg_get_userbyid(fn.proowner),
@@ -133,8 +152,10 @@ SELECT 'triggers', format('%s.%I', rel.qname, tg.tgname), NULL,
 UNION ALL
 SELECT 'policies', format('%s.%I', rel.qname, po.polname), NULL,
        jsonb_build_object('command', po.polcmd, 'permissive', po.polpermissive,
-                          'roles', (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END, ',' ORDER BY 1)
-                                      FROM unnest(po.polroles) AS r),
+                          -- a set: pg_dump writes the roles in catalog order, which changes when a role is altered
+                          'roles', (SELECT string_agg(rn, ',' ORDER BY rn)
+                                      FROM (SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END AS rn
+                                              FROM unnest(po.polroles) AS r) AS pr),
                           'using', pg_get_expr(po.polqual, po.polrelid),
                           'with check', pg_get_expr(po.polwithcheck, po.polrelid),
                           '_refs', (SELECT schemas FROM refs WHERE refs.classid = 'pg_policy'::regclass AND refs.objid = po.oid))
@@ -153,16 +174,18 @@ UNION ALL
 -- (owners are compared on their own); grantee 0 is PUBLIC.
 SELECT 'grants', format('%s %s', g.objtype, g.objname), NULL,
        jsonb_build_object('grantee', CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END,
-                          'privilege', g.privilege_type, 'grantable', g.is_grantable)
+                          'privilege', g.privilege_type, 'grantable', g.is_grantable,
+                          '_parent', jsonb_build_array(g.parent, g.objname))
   FROM (SELECT CASE rel.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'table' END AS objtype,
-               rel.qname AS objname, rel.relowner AS owner, x.*
+               rel.qname AS objname, rel.relowner AS owner,
+               CASE WHEN rel.relkind = 'S' THEN 'sequences' WHEN rel.relkind IN ('v', 'm') THEN 'views' ELSE 'tables' END AS parent, x.*
           FROM rel, aclexplode(coalesce(rel.relacl, acldefault((CASE WHEN rel.relkind = 'S' THEN 's' ELSE 'r' END)::"char", rel.relowner))) x
          WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
         UNION ALL
-        SELECT 'schema', format('%I', nsp.nspname), n.nspowner, x.*
+        SELECT 'schema', format('%I', nsp.nspname), n.nspowner, 'schemas', x.*
           FROM nsp JOIN pg_namespace n ON n.oid = nsp.oid, aclexplode(coalesce(nsp.nspacl, acldefault('n'::"char", n.nspowner))) x
         UNION ALL
-        SELECT CASE WHEN fn.prokind = 'p' THEN 'procedure' ELSE 'function' END, fn.qname, fn.proowner, x.*
+        SELECT CASE WHEN fn.prokind = 'p' THEN 'procedure' ELSE 'function' END, fn.qname, fn.proowner, 'functions', x.*
           FROM fn, aclexplode(coalesce(fn.proacl, acldefault('f'::"char", fn.proowner))) x) g
  WHERE g.grantee <> g.owner
 ORDER BY 1, 2;

@@ -3,7 +3,7 @@ import { loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
 import { parseDump } from '../../src/core/move/dump-sql.js';
 import { planPostData } from '../../src/core/move/apply-schema.js';
 import {
-  createSchemaIfNotExists, foreignKeySchemas, removeColumnDefaults, renameSchemaReferences, rolesInStatement, splitKeyConstraint, splitStatements, statementTable,
+  createSchemaIfNotExists, foreignKeySchemas, removeColumnDefaults, removeTableConstraints, renameSchemaReferences, rolesInStatement, splitKeyConstraint, splitStatements, statementTable,
 } from '../../src/core/move/sql-rewrite.js';
 import { exactName, parseTablePattern } from '../../src/core/move/name-pattern.js';
 import { splitList } from '../../src/commands/move-flags.js';
@@ -91,6 +91,17 @@ describe('rewrites keep pg_dump\'s text except the edited tokens', () => {
     expect(removeColumnDefaults(sql, ['id', HOSTILE_VALUE, 'last'])).toBe(
       `CREATE TABLE "public".${hostile} (\n    "id" uuid NOT NULL,\n    "b" text DEFAULT 'x,)' COLLATE "C",\n    ${hostile} text ,\n    "last" uuid\n);`);
     expect(removeColumnDefaults(sql, ['b'])).toContain(`"b" text COLLATE "C",`);
+  });
+
+  it('removeTableConstraints takes away exactly the named CHECKs with their separating comma, wherever they stand', () => {
+    const sql = `CREATE TABLE "public".${hostile} (\n    "id" bigint NOT NULL,\n    "t" text,\n    CONSTRAINT ${hostile} CHECK ((length("extensions"."sign"(json_build_object('a', ',)'), 'k')) > 0)),\n    CONSTRAINT "keep" CHECK (("id" > 0)),\n    CONSTRAINT "last" CHECK (("t" <> ')'))\n);`;
+    const out = removeTableConstraints(sql, [HOSTILE_VALUE, 'last', 'not-there']);
+    expect(out.removed).toEqual([HOSTILE_VALUE, 'last']);
+    expect(out.sql).toBe(`CREATE TABLE "public".${hostile} (\n    "id" bigint NOT NULL,\n    "t" text,\n    CONSTRAINT "keep" CHECK (("id" > 0))\n);`);
+    // the first element, and the only one
+    expect(removeTableConstraints('CREATE TABLE "a" (CONSTRAINT "c" CHECK (true), "x" int);', ['c']).sql).toBe('CREATE TABLE "a" ( "x" int);');
+    expect(removeTableConstraints('CREATE TABLE "a" (CONSTRAINT "c" CHECK (true));', ['c']).sql).toBe('CREATE TABLE "a" ();');
+    expect(removeTableConstraints(sql, []).sql).toBe(sql);
   });
 });
 

@@ -123,6 +123,23 @@ describe('schema verdicts', () => {
     expect(verdicts([o('policies', 'public.t.mine', { using: 'x' })], [])).toEqual(['fail missing_on_target public.t.mine']);
   });
 
+  it('grants and indexes are judged with the object they belong to: expected with a deferred view, silent under a failing one', () => {
+    const view = (name: string, refs: string[] | null) => o('views', `public.${name}`, { kind: 'view', _refs: refs });
+    const grant = (name: string) => o('grants', `view public.${name}`, { grantee: 'anon', privilege: 'SELECT', _parent: ['views', `public.${name}`] });
+    const idx = (name: string) => o('indexes', `public.${name}_i`, { _parent: ['views', `public.${name}`] });
+    const src = [view('jwt', ['extension pgjwt']), grant('jwt'), idx('jwt'), view('plain', null), grant('plain'), idx('plain'), view('kept', null), grant('kept')];
+    const out = diffSchemas(src, [view('kept', null)], rules);
+    expect(out.map((d) => `${d.severity} ${d.change} ${d.object}`).sort()).toEqual([
+      'expected missing_on_target public.jwt',
+      'expected missing_on_target public.jwt_i',
+      'expected missing_on_target view public.jwt to anon: SELECT',
+      'fail missing_on_target public.plain',
+      'fail missing_on_target view public.kept to anon: SELECT',
+    ]);
+    expect(out.find((d) => d.object === 'public.jwt')?.reason).toMatch(/platform-only extension pgjwt \(JWT signing/);
+    expect(out.find((d) => d.object === 'view public.jwt to anon: SELECT')?.reason).toMatch(/^belongs to view public\.jwt, missing with it: depends on the platform-only extension pgjwt/);
+  });
+
   it('a table missing on the target is one difference, not one per column and index', () => {
     const src = [o('tables', 'public.t'), o('columns', 'public.t.a'), o('indexes', 'public.t_pkey', { _table: 'public.t' }), o('rls', 'public.t'), o('grants', 'table public.t', { grantee: 'app', privilege: 'SELECT' })];
     expect(verdicts(src, [])).toEqual(['fail missing_on_target public.t']);

@@ -71,8 +71,11 @@ const META_COMMAND_LINE = /^\\(restrict|unrestrict)\b/;
 const UNKNOWN_SETTINGS = new Set(['transaction_timeout']);
 
 export async function runPgDump(options: PgDumpOptions): Promise<string> {
+  // The post-data section is dumped without --schema-only: then pg_dump adds a REFRESH MATERIALIZED
+  // VIEW for each materialized view populated on the source (none for an unpopulated one), after
+  // the indexes and in dependency order. Table data stays out: it is its own (data) section.
   const args = [
-    '--schema-only', `--section=${options.section}`, '--no-owner', '--no-publications', '--no-subscriptions',
+    ...(options.section === 'pre-data' ? ['--schema-only'] : []), `--section=${options.section}`, '--no-owner', '--no-publications', '--no-subscriptions',
     '--no-security-labels', '--no-tablespaces', '--quote-all-identifiers',
   ];
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);

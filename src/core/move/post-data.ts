@@ -52,7 +52,9 @@ export async function runPostDataItem(client: pg.Client, item: PostDataItem, ctx
       // Only a fallback for what the catalog check cannot name.
       if (e.code && ALREADY_EXISTS.has(e.code) && ctx.resuming) return;
       if (e.code && DEFERRABLE_SQLSTATES.has(e.code)) {
-        deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason: e.message, sql: item.sql });
+        // A REFRESH fails when the view, or something it reads, waits for a later stage: it waits with it.
+        const reason = item.entry.type === 'MATERIALIZED VIEW DATA' ? `not refreshed (left unpopulated): ${e.message}` : e.message;
+        deferred.push({ type: item.entry.type, name: item.entry.name, schema: item.entry.schema, reason, sql: item.sql });
         return;
       }
       throw new QueryError(`post-data ${item.entry.type} ${item.entry.name} failed: ${e.message}`, e.code, {

@@ -21,7 +21,7 @@ import { destroyClient, endClient } from '../../db/sessions.js';
 import { postDataSession } from './post-data.js';
 import { analyzeTasks, finishLoad, indexTasks, pipelineWatcher, targetSessionSql, timedPhase, topTen, type Phases } from './finish.js';
 import type { MovePlan, TablePlan } from './plan.js';
-import { applySchema, extensionsRewrite, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
+import { applySchema, extensionsRewrite, heldBackOf, summarizeSchema, type SchemaBundle, type SchemaSummary } from './schema-stage.js';
 import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedObjects, planReplacement, type ReplacementInput } from './replace.js';
@@ -83,8 +83,9 @@ export async function restoreDatabase(options: RestoreOptions, progress: Progres
   const manifest = await timedPhase(phases, 'verify', () => inStep(progress, 'verify the dump (manifest and sha256 of every file)', (step) =>
     readVerifiedArtifact(dir, (file) => step.update(`${++verified} files: ${file}`))));
   const plan = planFromManifest(manifest);
-  const meta = JSON.parse(readFileSync(join(dir, 'schema-meta.json'), 'utf8')) as Omit<SchemaBundle, 'preData' | 'postData'>;
-  const bundle: SchemaBundle = { ...meta, preData: readFileSync(join(dir, 'pre-data.sql'), 'utf8'), postData: readFileSync(join(dir, 'post-data.sql'), 'utf8') };
+  const meta = JSON.parse(readFileSync(join(dir, 'schema-meta.json'), 'utf8')) as Omit<SchemaBundle, 'preData' | 'postData'> & Parameters<typeof heldBackOf>[0];
+  const { authDefaults: _older, ...rest } = meta;
+  const bundle: SchemaBundle = { ...rest, heldBack: heldBackOf(meta), preData: readFileSync(join(dir, 'pre-data.sql'), 'utf8'), postData: readFileSync(join(dir, 'post-data.sql'), 'utf8') };
 
   const control = await connect(target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-restore' });
   try {

@@ -1,8 +1,8 @@
 /**
  * The schema stage of copy, dump and restore, in two halves:
  *  - collectSchema (live source, inside the snapshot): pg_dump the pre-data and post-data sections
- *    and read what applying them needs later (role attributes, defaults that call platform
- *    functions, owners) into a SchemaBundle — a dump artifact stores exactly this;
+ *    and read what applying them needs later (role attributes, defaults and CHECKs that depend on
+ *    something that stays behind, owners) into a SchemaBundle — a dump artifact stores exactly this;
  *  - applySchema (target): drop what must not be replayed on a plain server and, in one
  *    transaction, create roles and extensions and apply pre-data, deferring what later stages
  *    (auth, RLS) must provide.
@@ -12,11 +12,11 @@ import { loadSql, privilegeHint, query, toQueryError } from '../../db/sql.js';
 import type { ConnectionInfo } from '../../db/url.js';
 import { ExternalToolError, QueryError } from '../../errors.js';
 import { findClientTools } from '../../db/pg-tools.js';
-import { PLATFORM_EVENT_TRIGGERS } from '../supabase/platform.js';
+import { PLATFORM_EVENT_TRIGGERS, PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import { loadSqlParser, quoteIdent } from '../../db/sql-parse.js';
 import { applyPreData, type DeferredObject } from './apply-schema.js';
 import { joinStatements, parseDump, runPgDump, withSql, type DumpEntry } from './dump-sql.js';
-import { createdTable, createSchemaIfNotExists, removeColumnDefaults, renameSchemaReferences } from './sql-rewrite.js';
+import { createdTable, createSchemaIfNotExists, removeColumnDefaults, removeTableConstraints, renameSchemaReferences } from './sql-rewrite.js';
 import type { MovePlan } from './plan.js';
 import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
 import { createExtensions, type ExtensionOutcome } from './target-prep.js';
@@ -28,8 +28,40 @@ export interface SchemaBundle {
   postData: string;
   pgDumpVersion: string;
   roles: RoleAttributes[];
-  authDefaults: Array<{ schema: string; table_name: string; column_name: string; expression: string }>;
+  /** Defaults and CHECKs whose expression depends on something that stays behind (held-back-expressions.sql). */
+  heldBack: HeldBackExpression[];
   owners: Array<{ owner: string; stmt: string }>;
+}
+
+export interface HeldBackExpression {
+  kind: 'default' | 'check';
+  schema: string;
+  table_name: string;
+  column_name: string | null;
+  constraint_name: string | null;
+  /** The default's expression, or the constraint's definition (`CHECK (...)`), identifiers quoted as pg_dump does. */
+  expression: string;
+  /** What stays behind, as pg_identify_object names it (`function auth.uid()`). */
+  depends_on: string[];
+  /** Platform-only extensions among what stays behind. */
+  extensions: string[];
+}
+
+/** A dump made before held-back CHECKs (schema-meta.json with `authDefaults`) reads as the new shape. */
+export function heldBackOf(meta: { heldBack?: HeldBackExpression[]; authDefaults?: Array<{ schema: string; table_name: string; column_name: string; expression: string }> }): HeldBackExpression[] {
+  return meta.heldBack ?? (meta.authDefaults ?? []).map((d) => ({
+    kind: 'default', schema: d.schema, table_name: d.table_name, column_name: d.column_name, constraint_name: null,
+    expression: d.expression, depends_on: [d.expression], extensions: [],
+  }));
+}
+
+/** Why a held-back expression waits, and what ends the wait. */
+function heldBackReason(h: HeldBackExpression): string {
+  const what = h.kind === 'default' ? 'the default' : 'the check';
+  if (h.extensions.length > 0) {
+    return `${what} calls ${h.depends_on.join(', ')} of the platform-only extension ${h.extensions.join(', ')}, which the target does not have: install an equivalent there, then run this`;
+  }
+  return `${what} depends on ${h.depends_on.join(', ')}, left behind with its schema: the target gets it from the auth/RLS stage`;
 }
 
 export interface DroppedStatement {
@@ -105,12 +137,18 @@ export async function collectSchema(source: ConnectionInfo, client: pg.ClientBas
     for (const stmt of e.statements) for (const r of rolesInStatement(stmt)) referenced.add(r);
   }
   const roles = await readRoleAttributes(client, [...referenced]);
-  // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they match.
+  // pg_dump quotes every identifier (--quote-all-identifiers); quote defaults the same way so they
+  // match, and qualify every name as pg_dump does (search_path emptied; a project's search_path
+  // holds `extensions`, which would print extensions.sign() as a bare sign()).
+  const [{ path }] = (await client.query<{ path: string }>("SELECT current_setting('search_path') AS path")).rows as [{ path: string }];
+  await client.query("SELECT set_config('search_path', 'pg_catalog', true)");
   await client.query('SET LOCAL quote_all_identifiers = on');
-  const authDefaults = await query<SchemaBundle['authDefaults'][number]>(client, loadSql('move/auth-defaults.sql'), [plan.schemas, plan.excludedSchemas], 'find defaults that call platform functions');
+  const heldBack = await query<HeldBackExpression>(client, loadSql('move/held-back-expressions.sql'),
+    [plan.schemas, plan.excludedSchemas, Object.keys(PLATFORM_ONLY_EXTENSIONS)], 'find defaults and checks that depend on what stays behind');
   await client.query('SET LOCAL quote_all_identifiers = off');
+  await client.query("SELECT set_config('search_path', $1, true)", [path]);
   const owners = await query<{ owner: string; stmt: string }>(client, loadSql('move/owners.sql'), [plan.schemas, plan.excludedTables.map((t) => t.schema), plan.excludedTables.map((t) => t.name)], 'read owners');
-  return { preData, postData, pgDumpVersion: pgDump.version, roles, authDefaults, owners };
+  return { preData, postData, pgDumpVersion: pgDump.version, roles, heldBack, owners };
 }
 
 export interface ApplySchemaInput {
@@ -186,18 +224,30 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
   };
   if (input.skipPreData) return outcome;
 
-  // Defaults that call auth.*/storage.* functions are set later, so the tables themselves load now.
+  // A table whose CREATE fails is tried again without the defaults and CHECKs that depend on what
+  // stays behind (auth.uid(), a platform-only extension's function): its data loads now, and they
+  // are deferred with the reason.
   const rewriteTable = (entry: DumpEntry): { sql: string; deferred: DeferredObject[] } | undefined => {
     const created = createdTable(entry.statements);
     if (!created) return undefined;
-    const mine = bundle.authDefaults.filter((d) => d.schema === created.schema && d.table_name === created.name);
+    const mine = bundle.heldBack.filter((d) => d.schema === created.schema && d.table_name === created.name);
     if (mine.length === 0) return undefined;
-    const sql = removeColumnDefaults(entry.sql, mine.map((d) => d.column_name));
-    const deferred = mine.map((d): DeferredObject => ({
-      type: 'DEFAULT', name: `${d.table_name}.${d.column_name}`, schema: d.schema,
-      reason: `the default calls ${d.expression}, which the target gets from the auth/RLS stage`,
-      sql: `ALTER TABLE ${quoteIdent(d.schema)}.${quoteIdent(d.table_name)} ALTER COLUMN ${quoteIdent(d.column_name)} SET DEFAULT ${d.expression};`,
-    }));
+    const table = `${quoteIdent(created.schema ?? 'public')}.${quoteIdent(created.name)}`;
+    const defaults = mine.filter((d) => d.kind === 'default' && d.column_name);
+    const checks = mine.filter((d) => d.kind === 'check' && d.constraint_name);
+    const withoutDefaults = removeColumnDefaults(entry.sql, defaults.map((d) => d.column_name!));
+    const { sql, removed } = removeTableConstraints(withoutDefaults, checks.map((d) => d.constraint_name!));
+    const deferred = [
+      ...defaults.map((d): DeferredObject => ({
+        type: 'DEFAULT', name: `${d.table_name}.${d.column_name}`, schema: d.schema, reason: heldBackReason(d),
+        sql: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(d.column_name!)} SET DEFAULT ${d.expression};`,
+      })),
+      // A CHECK pg_dump wrote as an entry of its own (NOT VALID) is not in the CREATE TABLE: that entry defers itself.
+      ...checks.filter((d) => removed.includes(d.constraint_name!)).map((d): DeferredObject => ({
+        type: 'CHECK CONSTRAINT', name: `${d.table_name}.${d.constraint_name}`, schema: d.schema, reason: heldBackReason(d),
+        sql: `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(d.constraint_name!)} ${d.expression};`,
+      })),
+    ];
     return { sql, deferred };
   };
 

@@ -112,6 +112,57 @@ export function removeColumnDefaults(sql: string, columns: string[]): string {
   return out;
 }
 
+/**
+ * The named table-level constraints (`CONSTRAINT name CHECK (...)`, as pg_dump writes them) removed
+ * from a CREATE TABLE, with the comma that separated each from its neighbour. A constraint starts at
+ * the location the parse tree gives and ends at the `,` / `)` that closes it, found by the scanner
+ * with parentheses counted. Returns the new text and the names actually removed; checked by
+ * parsing the result again.
+ */
+export function removeTableConstraints(sql: string, names: string[]): { sql: string; removed: string[] } {
+  const statements = parseStatements(sql);
+  const create = statements.find((s) => s.kind === 'CreateStmt');
+  if (!create || names.length === 0) return { sql, removed: [] };
+  const elements = (create.node.tableElts as Node[] | undefined) ?? [];
+  const tokens = scanTokens(sql);
+  const edits: ByteEdit[] = [];
+  const removed: string[] = [];
+  elements.forEach((element, index) => {
+    const c = element.Constraint as Node | undefined;
+    if (!c || !names.includes(c.conname as string)) return;
+    let i = tokens.findIndex((t) => t.start === (c.location as number));
+    if (i < 0) throw new Error(`cannot find constraint ${c.conname as string}`);
+    const first = i;
+    let depth = 0;
+    let last = tokens[i]!;
+    for (i++; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (depth === 0 && (t.text === ',' || t.text === ')')) break;
+      if (t.text === '(' || t.text === '[') depth++;
+      if (t.text === ')' || t.text === ']') depth--;
+      last = t;
+    }
+    const closer = tokens[i];
+    if (first > 0 && tokens[first - 1]!.text === ',') {
+      edits.push({ start: tokens[first - 1]!.start, end: last.end, replacement: '' }); // ", CONSTRAINT x CHECK (...)"
+    } else if (closer?.text === ',' && index + 1 < elements.length) {
+      edits.push({ start: tokens[first]!.start, end: closer.end, replacement: '' }); // "CONSTRAINT x CHECK (...),"
+    } else {
+      edits.push({ start: tokens[first]!.start, end: last.end, replacement: '' });
+    }
+    removed.push(c.conname as string);
+  });
+  const out = applyEdits(sql, edits);
+  const again = parseStatements(out);
+  const recreated = again.find((s) => s.kind === 'CreateStmt');
+  const elementsLeft = (recreated?.node.tableElts as Node[] | undefined) ?? [];
+  if (again.length !== statements.length || !recreated || elementsLeft.length !== elements.length - removed.length
+    || elementsLeft.some((e) => removed.includes((e.Constraint as Node | undefined)?.conname as string))) {
+    throw new Error(`removing the constraints ${removed.join(', ')} did not give a valid CREATE TABLE`);
+  }
+  return { sql: out, removed };
+}
+
 /** A PRIMARY KEY / UNIQUE constraint split into an index build and a quick attach. */
 export function splitKeyConstraint(stmt: SqlStatement): { index: string; attach: string } | undefined {
   if (stmt.kind !== 'AlterTableStmt') return undefined;

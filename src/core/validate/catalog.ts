@@ -13,7 +13,11 @@ import type { PlatformKind, TableMapping, ValidateOptions } from './types.js';
 export interface CatalogTable {
   schema: string;
   name: string;
-  kind: 'r' | 'p';
+  kind: 'r' | 'p' | 'm';
+  /** false only for a materialized view that was never refreshed (reading it fails). */
+  populated: boolean;
+  /** A materialized view reading a left-behind schema or a platform-only extension: copy defers it. */
+  heldBack: string[];
   hasChildren: boolean;
   estRows: number;
   neverAnalysed: boolean;
@@ -46,18 +50,19 @@ export interface TablePair {
 }
 
 interface TableRow {
-  schema: string; name: string; kind: 'r' | 'p'; has_children: boolean; est_rows: number; never_analysed: boolean;
+  schema: string; name: string; kind: 'r' | 'p' | 'm'; populated: boolean; held_back: string[] | null; has_children: boolean; est_rows: number; never_analysed: boolean;
   pages: string; key: string[]; columns: ColumnInfo[];
 }
 
-export async function readCatalog(side: Side): Promise<SideCatalog> {
-  const rows = await side.query<TableRow>(loadSql('validate/tables.sql'), [], 'list tables');
+/** translated: left-behind schemas a later stage provides; missingExtensions: platform-only extensions. */
+export async function readCatalog(side: Side, translated: string[] = [], missingExtensions: string[] = []): Promise<SideCatalog> {
+  const rows = await side.query<TableRow>(loadSql('validate/tables.sql'), [translated, missingExtensions], 'list tables');
   const [p] = await side.query<{ has_auth_users: boolean; has_storage_objects: boolean; platform_roles: string[]; roles: string[]; schemas: string[]; current_user: string; hash_probe: string }>(
     loadSql('validate/platform.sql'), [[...PLATFORM_ROLES]], 'platform signals');
   const tables = new Map<string, CatalogTable>();
   for (const r of rows) {
     tables.set(`${r.schema}.${r.name}`, {
-      schema: r.schema, name: r.name, kind: r.kind, hasChildren: r.has_children, estRows: Number(r.est_rows),
+      schema: r.schema, name: r.name, kind: r.kind, populated: r.populated, heldBack: r.held_back ?? [], hasChildren: r.has_children, estRows: Number(r.est_rows),
       neverAnalysed: r.never_analysed, pages: Number(r.pages), key: r.key, columns: r.columns,
     });
   }
@@ -125,6 +130,10 @@ export function pairTables(source: SideCatalog, target: SideCatalog, platform: P
         leftBehindSchemas.set(t.schema, (leftBehindSchemas.get(t.schema) ?? 0) + 1);
         continue;
       }
+    }
+    if (!mapping && platform === 'supabase' && t.heldBack.length > 0 && !target.tables.has(id)) {
+      skipped.push({ object: `materialized view ${id}`, reason: `reads ${t.heldBack.join(', ')}, which stays behind: the copy deferred it with its REFRESH` });
+      continue;
     }
     pairs.push(pairOne(id, t, mapping, target));
   }

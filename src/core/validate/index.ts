@@ -10,7 +10,7 @@ import { chooseAlgorithm, countTable, differingChunks, digestHex, hashTable, pla
 import { localiseKeyed, localiseMultiset, type LocaliseContext, type Localised } from './localise.js';
 import { diffSchemas, readSchema, schemaChecks } from './schema.js';
 import { PINNED_SETTINGS, Side } from './side.js';
-import { MANAGED_SCHEMAS } from '../supabase/platform.js';
+import { MANAGED_SCHEMAS, PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import type { HashAlgorithm, SchemaReport, TableReport, ValidateOptions, ValidateReport, ValidateSummary } from './types.js';
 
 export type * from './types.js';
@@ -49,7 +49,9 @@ export async function validate(options: ValidateOptions, progress: Progress = si
   lap('connect', t);
   try {
     t = performance.now();
-    const [sc, tc] = await Promise.all([readCatalog(source), readCatalog(target)]);
+    // Known before the platform is decided; only used when it is Supabase.
+    const translated = MANAGED_SCHEMAS.filter((n) => n !== (options.extensionsSchema ?? 'extensions'));
+    const [sc, tc] = await Promise.all([readCatalog(source, translated, Object.keys(PLATFORM_ONLY_EXTENSIONS)), readCatalog(target)]);
     const platform = decidePlatform(options.platform, sc);
     const { alg, reason } = chooseAlgorithm(options.hash ?? 'auto', { versionNum: source.info.versionNum, probe: sc.hashProbe }, { versionNum: target.info.versionNum, probe: tc.hashProbe });
     const selection = pairTables(sc, tc, platform.kind, options);
@@ -61,13 +63,15 @@ export async function validate(options: ValidateOptions, progress: Progress = si
       schema = await inStep(progress, 'schema diff', async () => {
         const managed = platform.kind === 'supabase' ? MANAGED_SCHEMAS.filter((n) => n !== (options.extensionsSchema ?? 'extensions')) : [];
         const leftOut = [...(platform.kind === 'supabase' ? MANAGED_SCHEMAS : []), ...(options.excludeSchemas ?? [])];
+        const missingExtensions = platform.kind === 'supabase' ? Object.keys(PLATFORM_ONLY_EXTENSIONS) : [];
         const [a, b] = await Promise.all([
-          readSchema(source, leftOut, options.schemas ?? [], managed),
-          readSchema(target, leftOut, options.schemas ?? [], managed),
+          readSchema(source, leftOut, options.schemas ?? [], managed, missingExtensions),
+          readSchema(target, leftOut, options.schemas ?? [], managed, missingExtensions),
         ]);
         const differences = diffSchemas(a, b, { platform: platform.kind, ownerMap: options.ownerMap ?? {}, targetUser: tc.currentUser, targetRoles: tc.roles });
         if (platform.kind === 'supabase') {
-          for (const s of MANAGED_SCHEMAS.filter((n) => sc.schemas.includes(n))) {
+          // Only what the target really lacks: it has `extensions` when extensions were created there.
+          for (const s of MANAGED_SCHEMAS.filter((n) => sc.schemas.includes(n) && !tc.schemas.includes(n))) {
             differences.push({ category: 'schemas', object: s, change: 'missing_on_target', severity: 'expected', reason: leftBehindReason(s) });
           }
         }
@@ -166,6 +170,8 @@ async function validateTable(source: Side, target: Side, p: TablePair, s: Settin
   if (!p.target) {
     return finish({ ...base, status: 'missing_on_target', rows: { source: await countTable(source, p.source), target: null }, note: 'no such table on the target' });
   }
+  const unpopulated = populationMismatch(p);
+  if (unpopulated) return finish({ ...base, status: unpopulated.status, note: unpopulated.note });
   if (p.source.columns.length === 0 && p.sourceInfo.columns.length > 0) {
     // No column of the source table has a partner on the target: two empty hashes would be "equal"
     // without a single value compared. A zero-column table on both sides still compares its rows.
@@ -207,6 +213,20 @@ async function validateTable(source: Side, target: Side, p: TablePair, s: Settin
     ? await localiseKeyed(ctx, plan, differing, ca as Map<number, Agg>, cb)
     : await localiseMultiset(ctx, plan, differing);
   return finish({ ...report, differences: found.differences, differencesTruncated: found.truncated });
+}
+
+/**
+ * A materialized view that was never refreshed cannot be read: populated on the source but not on
+ * the target is a failure (its rows never arrived); unpopulated on both sides is equal.
+ */
+function populationMismatch(p: TablePair): { status: TableReport['status']; note: string } | undefined {
+  const s = p.sourceInfo.populated;
+  const t = p.targetInfo?.populated ?? true;
+  if (s && t) return undefined;
+  if (!s && !t) return { status: 'ok', note: 'materialized view not populated on either side (WITH NO DATA): no rows to compare' };
+  return s
+    ? { status: 'differs', note: `materialized view ${p.targetId} is not populated on the target: run REFRESH MATERIALIZED VIEW ${p.targetId}` }
+    : { status: 'differs', note: `materialized view ${p.id} is not populated on the source but is on the target` };
 }
 
 function summarise(tables: TableReport[], schema: SchemaReport | undefined): ValidateSummary {

@@ -17,7 +17,8 @@ export interface ColumnInfo {
 export interface TableSpec {
   schema: string;
   name: string;
-  kind: 'r' | 'p';
+  /** r table, p partitioned table, m materialized view */
+  kind: 'r' | 'p' | 'm';
   columns: ColumnInfo[];
   /** Key columns (a subset of `columns`, in key order); empty for a multiset comparison. */
   key: ColumnInfo[];

@@ -45,10 +45,11 @@ const TABLE_CHILDREN = new Set(['columns', 'constraints', 'triggers', 'policies'
 
 /**
  * leftOut: schemas not compared; only: schemas compared (empty: all others); translated: left-out
- * schemas whose dependents are judged `expected` when absent or changed on the target.
+ * schemas whose dependents are judged `expected` when absent or changed on the target;
+ * missingExtensions: extensions the target never gets (platform-only), judged the same way.
  */
-export async function readSchema(side: Side, leftOut: string[], only: string[], translated: string[]): Promise<SchemaObject[]> {
-  return side.query<SchemaObject>(loadSql('validate/schema-objects.sql'), [leftOut, only, translated], 'read the schema');
+export async function readSchema(side: Side, leftOut: string[], only: string[], translated: string[], missingExtensions: string[] = []): Promise<SchemaObject[]> {
+  return side.query<SchemaObject>(loadSql('validate/schema-objects.sql'), [leftOut, only, translated, missingExtensions], 'read the schema');
 }
 
 export interface DiffRules {
@@ -72,6 +73,12 @@ function index(objects: SchemaObject[], map: Record<string, string>): Map<string
   return new Map(objects.map((o) => [`${o.category}\u0000${o.category === 'grants' ? grantKey(o, map) : o.object}`, o]));
 }
 
+/** The key of the object this one is attached to (a grant's object, an index's table or view). */
+function parentKey(o: SchemaObject): string | undefined {
+  const p = o.attrs._parent as [string, string] | null | undefined;
+  return Array.isArray(p) ? `${p[0]}\u0000${p[1]}` : undefined;
+}
+
 /** Compare two schema snapshots. */
 export function diffSchemas(source: SchemaObject[], target: SchemaObject[], rules: DiffRules): SchemaDifference[] {
   const src = index(source, rules.ownerMap);
@@ -93,6 +100,16 @@ export function diffSchemas(source: SchemaObject[], target: SchemaObject[], rule
     const t = tgt.get(k);
     if (!t) {
       if (underMissingTable(o)) continue;
+      // Attached to an object missing on the target: judged with it. Expected with it when it is
+      // expected (the copy deferred it); otherwise the parent's own difference already fails.
+      const parent = parentKey(o);
+      const parentObject = parent !== undefined ? src.get(parent) : undefined;
+      if (parent !== undefined && parentObject && !tgt.has(parent)) {
+        const verdict = missingVerdict(parentObject, rules);
+        if (verdict.severity !== 'expected') continue;
+        add(o, { change: 'missing_on_target', severity: 'expected', reason: `belongs to ${parentObject.category.replace(/s$/, '')} ${parentObject.object}, missing with it: ${verdict.reason ?? 'expected'}` }, name);
+        continue;
+      }
       add(o, { change: 'missing_on_target', ...missingVerdict(o, rules) }, name);
       continue;
     }
@@ -107,11 +124,20 @@ export function diffSchemas(source: SchemaObject[], target: SchemaObject[], rule
   return out;
 }
 
-/** An object that depends on a left-behind schema (auth.uid(), auth.users, storage.objects…). */
+/**
+ * An object that depends on what stays behind: a left-behind schema (auth.uid(), auth.users,
+ * storage.objects…) or a platform-only extension the target never gets (pgjwt's sign()).
+ */
 function translatedBy(o: SchemaObject): { severity: SchemaSeverity; reason: string } | undefined {
   const refs = o.attrs._refs as string[] | null | undefined;
   if (!refs?.length) return undefined;
-  return { severity: 'expected', reason: `depends on ${refs.join(', ')} (Supabase-managed, left behind): provided by the auth/RLS stage, not by the copy` };
+  const extensions = refs.filter((r) => r.startsWith('extension ')).map((r) => r.slice('extension '.length));
+  const schemas = refs.filter((r) => !r.startsWith('extension '));
+  const reasons = [
+    ...(schemas.length ? [`depends on ${schemas.join(', ')} (Supabase-managed, left behind): provided by the auth/RLS stage, not by the copy`] : []),
+    ...extensions.map((e) => `depends on the platform-only extension ${e}${PLATFORM_ONLY_EXTENSIONS[e] ? ` (${PLATFORM_ONLY_EXTENSIONS[e]})` : ''}, which the target does not have: deferred by the copy`),
+  ];
+  return { severity: 'expected', reason: reasons.join('; ') };
 }
 
 function missingVerdict(o: SchemaObject, rules: DiffRules): { severity: SchemaSeverity; reason?: string } {
