@@ -7,12 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
-import { deferredOnPlainTarget, expectSameContents } from '../integration/compare-helpers.js';
+import { expectSameContents, explainedByDeferred } from '../integration/compare-helpers.js';
 import { sql } from '../integration/move-helpers.js';
 import { runCli } from './run-cli.js';
 
-/** The constraint or policy names of copy's deferred objects ("table name" → "name"). */
-const deferredNames = (deferred: Array<{ name: string }>): string[] => deferred.map((d) => d.name.split(' ').slice(1).join(' ') || d.name);
 
 const made: TestDatabase[] = [];
 afterAll(async () => {
@@ -68,7 +66,7 @@ describe('the built CLI on a Supabase-shaped source', () => {
     expect(doc.result.deferred.length).toBeGreaterThan(0);
     // What the target really holds, asked of the servers: every table of public equal to the source,
     // every schema object there except exactly what the JSON lists as deferred.
-    await expectSameContents(source.url, target.url, ['public'], deferredOnPlainTarget(deferredNames(doc.result.deferred)));
+    await expectSameContents(source.url, target.url, ['public'], explainedByDeferred(doc.result.deferred));
     expect((await sql<{ n: number }>(target.url, 'SELECT count(*)::int AS n FROM public.posts'))[0]!.n).toBe(298);
     for (const secret of [new URL(source.url).password, new URL(target.url).password]) {
       expect(r.stdout).not.toContain(secret);
@@ -85,7 +83,7 @@ describe('the built CLI on a Supabase-shaped source', () => {
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.some((e) => e.type === 'progress')).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', ok: true, command: 'copy' });
-    await expectSameContents(source.url, target.url, ['public'], deferredOnPlainTarget(deferredNames(events.at(-1).result.deferred)));
+    await expectSameContents(source.url, target.url, ['public'], explainedByDeferred(events.at(-1).result.deferred));
   });
 });
 

@@ -20,7 +20,34 @@ export async function expectSameContents(sourceUrl: string, targetUrl: string, s
   expect(wantSchema.filter((l) => !gotSchema.includes(l) && !deferrable(l))).toEqual([]);
 }
 
-/** The objects a Supabase project's copy defers on a target without the auth stage: FKs into auth/storage, policies. */
-export function deferredOnPlainTarget(names: string[]): (line: string) => boolean {
-  return (line) => /^(constraint .* REFERENCES (auth|storage)\.|policy )/.test(line) && names.some((n) => line.includes(` ${n} `));
+/**
+ * Whether a schema-fingerprint line (move-helpers) is one of the objects the tool reported as
+ * deferred, matched by kind and name: constraints (FK and CHECK), policies, views, column defaults,
+ * triggers, functions, indexes.
+ */
+export function explainedByDeferred(deferred: Array<{ type: string; name: string; schema: string | null }>): (line: string) => boolean {
+  return (line) => deferred.some((d) => {
+    const schema = d.schema ?? 'public';
+    switch (d.type) {
+      case 'FK CONSTRAINT':
+      case 'CONSTRAINT':
+        return line.startsWith('constraint ') && line.includes(` ${d.name.split(' ').pop()} `);
+      case 'CHECK CONSTRAINT':
+        return line.startsWith('constraint ') && line.includes(` ${d.name.slice(d.name.indexOf('.') + 1)} `);
+      case 'POLICY':
+        return line.startsWith(`policy ${schema}.${d.name} `);
+      case 'VIEW': // the view and its columns (information_schema lists a view's columns too)
+        return line.startsWith(`view ${schema}.${d.name} `) || line.startsWith(`column ${schema}.${d.name}.`);
+      case 'DEFAULT':
+        return line.startsWith(`default ${schema}.${d.name} `);
+      case 'TRIGGER':
+        return line.startsWith('trigger ') && line.includes(` ${d.name.split(' ').pop()} `);
+      case 'FUNCTION':
+        return line.startsWith(`function ${schema}.${d.name.split('(')[0]}(`);
+      case 'INDEX':
+        return line.startsWith('index ') && line.includes(` ${d.name} ON `);
+      default:
+        return false;
+    }
+  });
 }

@@ -106,8 +106,8 @@ async function expectExactTarget(target: TestDatabase): Promise<void> {
   expect(await roleOrder(target.url)).toEqual([{ roles: 'authenticated,anon' }]);
   // data: every table, and each populated materialized view, equal on both servers
   expect(await tableStates(target.url, ['public'])).toEqual(await tableStates(source.url, ['public']));
-  expect(await populated(target.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false });
-  expect(await populated(source.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false, user_count: true, user_email_count: true });
+  expect(await populated(target.url)).toEqual({ author_stats: true, token_stats: true, a_token_total: true, never_filled: false });
+  expect(await populated(source.url)).toEqual({ author_stats: true, token_stats: true, a_token_total: true, never_filled: false, user_count: true, user_email_count: true });
   for (const m of ['token_stats', 'a_token_total']) expect(await matviewRows(target.url, m)).toEqual(await matviewRows(source.url, m));
   expect((await matviewRows(target.url, 'a_token_total'))[0]).toEqual({ total: 200, buckets: 5 });
   // the default and the check calling extensions.sign are not on the target; the plain ones are
@@ -213,11 +213,11 @@ describe('exact on a Supabase-shaped project (issue 8: materialized views, platf
     const args = ['copy', '--source', source.url, '--target', target.url, '--work-dir', workDir, '--json'];
     // The first sequential post-data step: pg_dump puts the REFRESH entries after every constraint.
     await killAtFault(args, 'constraints:1', 'SIGKILL', join(workDir, 'fault.marker'), target.url);
-    expect(await populated(target.url)).toEqual({ token_stats: false, a_token_total: false, never_filled: false });
+    expect(await populated(target.url)).toEqual({ author_stats: false, token_stats: false, a_token_total: false, never_filled: false });
 
     const resumed = await runCli([...args, '--resume']);
     expect(resumed.exitCode, resumed.stderr.slice(-2000)).toBe(0);
-    expect(await populated(target.url)).toEqual({ token_stats: true, a_token_total: true, never_filled: false });
+    expect(await populated(target.url)).toEqual({ author_stats: true, token_stats: true, a_token_total: true, never_filled: false });
     for (const m of ['token_stats', 'a_token_total']) expect(await matviewRows(target.url, m)).toEqual(await matviewRows(source.url, m));
   }, 300_000);
 

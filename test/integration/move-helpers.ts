@@ -42,8 +42,11 @@ export async function schemaFingerprint(url: string, schemas: string[]): Promise
     await c.query('SET search_path = pg_catalog');
     const { rows } = await c.query<{ line: string }>(
       `SELECT 'column ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name || ' null=' || is_nullable
-              || ' default=' || coalesce(column_default, '') || ' generated=' || coalesce(generation_expression, '') || ' identity=' || is_identity AS line
+              || ' generated=' || coalesce(generation_expression, '') || ' identity=' || is_identity AS line
          FROM information_schema.columns WHERE table_schema = ANY ($1)
+       -- A default is its own line: a copy may defer a default (it calls what stays behind) and keep the column.
+       UNION ALL SELECT 'default ' || table_schema || '.' || table_name || '.' || column_name || ' ' || column_default
+         FROM information_schema.columns WHERE table_schema = ANY ($1) AND column_default IS NOT NULL
        UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = ANY ($1)
        UNION ALL SELECT format('constraint %s %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
          FROM pg_constraint WHERE connamespace::regnamespace::text = ANY ($1)
