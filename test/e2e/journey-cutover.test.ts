@@ -189,6 +189,8 @@ describe('the whole journey on local parts', () => {
     expect(existsSync(rollbackReportFile)).toBe(true);
     const rollbackReport = readFileSync(rollbackReportFile, 'utf8');
     expect(rollbackReport).toMatch(/^# Rollback report/);
+    // Why it ran: the trigger that fired, not a person (the report an on-call engineer reads the next morning).
+    expect(rollbackReport).toMatch(/^Started because: offramp watch: rollback trigger error-rate fired \(.*5xx/m);
     expect(rollbackReport).toMatch(/undo of switch-dns: \*\*done\*\*/);
     expect(rollbackReport).toMatch(/undo of lower-ttl: \*\*done\*\*/);
     expect(rollbackReport.indexOf('undo of switch-dns: started')).toBeLessThan(rollbackReport.indexOf('undo of lower-ttl: started'));
