@@ -101,8 +101,20 @@ describe('offramp demo', () => {
     expect(doc.result.validate.tables.length).toBeGreaterThan(5);
     expect(doc.result.validate.tables.find((t: { table: string }) => t.table === 'public.posts'))
       .toMatchObject({ status: 'ok', rows: { source: 298, target: 298 }, hash: { equal: true } });
+    // The cutover stage: `cutover plan` of the shipped runbook, and a `cutover run --dry-run` over
+    // local endpoints where the checks really ran and every change was only described.
+    const cutover = doc.result.cutover;
+    expect(cutover.plan.phases.flatMap((p: { steps: Array<{ id: string }> }) => p.steps.map((s) => s.id))).toEqual(['endpoints-tested', 'data-validated', 'ssl-configured',
+      'monitoring-active', 'rollback-ready', 'new-server-health', 'new-server-tls', 'new-server-cors', 'lower-ttl', 'old-ttl-expired', 'ttl-visible', 'final-validation',
+      'switch-dns', 'propagation', 'health', 'error-rate', 'row-counts']);
+    expect(cutover.dryRun).toMatchObject({ ok: true, dryRun: true, journal: null });
+    expect(Object.fromEntries(cutover.dryRun.steps.map((s: { id: string; status: string }) => [s.id, s.status]))).toEqual({
+      'monitoring-active': 'dry-run', 'new-server-health': 'passed', 'new-server-cors': 'passed', 'lower-ttl': 'dry-run', 'old-ttl-expired': 'dry-run',
+      'final-validation': 'passed', 'posts-copied': 'passed', 'switch-dns': 'dry-run',
+    });
     const md = readFileSync(report, 'utf8');
     expect(md).toMatch(/# offramp demo report/);
+    expect(md).toMatch(/Dry run: nothing was changed and no journal was written/);
     expect(md).toMatch(/## Copy \(offramp copy\)/);
     expect(md).not.toMatch(/postgresql:\/\/postgres:[0-9a-f]{24}@/);
   }, 180_000);

@@ -63,7 +63,7 @@ describe('runWatch', () => {
     // The rate crosses 5 % within a window after 120 s; then 300 s of hold.
     expect(firedAfter).toBeGreaterThanOrEqual(420);
     expect(firedAfter).toBeLessThanOrEqual(490);
-    expect(calls).toEqual([{ workDir: dir, yes: true, confirmed: ['sync-back'], dryRun: false, interactive: false }]);
+    expect(calls).toEqual([{ workDir: dir, yes: true, confirmed: ['sync-back'], dryRun: false, interactive: false, cause: expect.stringMatching(/^offramp watch: rollback trigger error-rate fired \(/) }]);
     expect(result.rollback).toMatchObject({ started: true, ok: true });
     expect(progress.lines.some((l) => l.startsWith('warn:') && l.includes('ROLLBACK TRIGGER FIRED: error-rate'))).toBe(true);
     expect(result.unparsedLines).toBe(0);

@@ -75,6 +75,11 @@ export class Route53Provider implements DnsProvider {
   private readonly sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
   constructor(private readonly options: Route53Options) {
+    // The SDK prints a NodeVersionSupportWarning to stderr the first time a client is made on
+    // Node < 22 (about its own future releases, nothing the user can act on mid-cutover). It reads
+    // this variable when the client is constructed; set it for this process only, and only when the
+    // user has not chosen otherwise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new Route53Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),

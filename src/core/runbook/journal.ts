@@ -13,7 +13,7 @@ import type { StepKind, UndoSpec } from './schema.js';
 export type Evidence = Record<string, unknown>;
 
 export type RunbookRecord =
-  | { type: 'run-start'; runbook: string; file: string; sha256: string; operator: string; dryRun: boolean; from?: string; rerun: boolean; vars: Record<string, string>; basis?: number }
+  | { type: 'run-start'; runbook: string; file: string; sha256: string; operator: string; dryRun: boolean; from?: string; rerun: boolean; vars: Record<string, string>; basis?: number; /** Why the run was started when not by a person's own decision (watch: the trigger that fired). */ cause?: string }
   | { type: 'step-started'; step: string; phase: string; kind: StepKind; title: string; attempt: number }
   | { type: 'step-passed'; step: string; phase: string; kind: StepKind; title: string; attempt: number; durationMs: number; detail: string; evidence: Evidence; undo?: UndoSpec }
   | { type: 'step-failed'; step: string; phase: string; kind: StepKind; title: string; attempt: number; durationMs: number; detail: string; evidence?: Evidence; final: boolean }

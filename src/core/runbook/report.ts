@@ -15,6 +15,8 @@ export interface ReportInput {
   dryRun: boolean;
   stoppedAt?: string;
   reason?: string;
+  /** Why the run was started when a trigger, not a person, decided (watch --auto-rollback). */
+  cause?: string;
   steps: StepReport[];
   records: StampedRunbookRecord[];
   /** Extra leading sections (rollback: the undo list). */
@@ -25,7 +27,7 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g,
 
 function timelineLine(r: StampedRunbookRecord): string {
   switch (r.type) {
-    case 'run-start': return `run ${r.run} started by ${r.operator} (${r.runbook}${r.dryRun ? ', dry run' : ''}${r.from ? `, from ${r.from}` : ''}${r.rerun ? ', rerun' : ''})`;
+    case 'run-start': return `run ${r.run} started by ${r.operator} (${r.runbook}${r.dryRun ? ', dry run' : ''}${r.from ? `, from ${r.from}` : ''}${r.rerun ? ', rerun' : ''})${r.cause ? ` because ${r.cause}` : ''}`;
     case 'step-started': return `${r.step}: started (attempt ${r.attempt})`;
     case 'step-passed': return `${r.step}: **passed** — ${r.detail}`;
     case 'step-failed': return `${r.step}: **failed**${r.final ? '' : ' (will retry)'} — ${r.detail}`;
@@ -54,6 +56,7 @@ export function renderRunReport(input: ReportInput): string {
     '',
     `Runbook: ${input.runbook.name} (\`${input.runbook.file}\`)  `,
     ...(input.journal ? [`Journal: \`${input.journal}\`  `] : ['Dry run: nothing was changed and no journal was written.  ']),
+    ...(input.cause ? [`Started because: ${input.cause}  `] : []),
     `Outcome: **${input.ok ? 'completed' : input.dryRun ? `would fail, first at ${input.stoppedAt}` : `stopped at ${input.stoppedAt}`}**${input.reason ? ` — ${input.reason}` : ''}`,
     '',
   ];

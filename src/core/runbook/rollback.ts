@@ -22,7 +22,11 @@ import type { StepContext, StepOutcome } from './types.js';
 
 export type { RunbookRunResult } from './session.js';
 
-export interface RollbackRunOptions { runbook?: string; workDir: string; yes: boolean; confirmed: string[]; dryRun: boolean; interactive: boolean }
+export interface RollbackRunOptions {
+  runbook?: string; workDir: string; yes: boolean; confirmed: string[]; dryRun: boolean; interactive: boolean;
+  /** Why this rollback runs (watch --auto-rollback: the trigger that fired); journaled and in the report. */
+  cause?: string;
+}
 
 /** Passed cutover steps with an undo, newest first (journal order: timestamps can tie). */
 function undoCandidates(records: ReturnType<typeof liveCutoverRecords>): PassedRecord[] {
@@ -75,7 +79,7 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
 
   async function rollbackLocked(): Promise<RunbookRunResult> {
     const journal = options.dryRun ? undefined : RunbookJournal.open(paths.journal, () => clock.now());
-    journal?.append({ type: 'run-start', runbook: rb?.name ?? '(undo only)', file: file ?? '', sha256: rb?.sha256 ?? '', operator: io.operator, dryRun: false, rerun: false, vars: rb?.vars ?? {}, basis });
+    journal?.append({ type: 'run-start', runbook: rb?.name ?? '(undo only)', file: file ?? '', sha256: rb?.sha256 ?? '', operator: io.operator, dryRun: false, rerun: false, vars: rb?.vars ?? {}, basis, ...(options.cause ? { cause: options.cause } : {}) });
     const undoPhase: Phase = { id: 'undo', title: 'Undo the cutover (newest first)', steps: candidates.map(undoStep) };
     observer.start([undoPhase, ...(rb?.phases ?? [])]);
 
@@ -142,7 +146,7 @@ export async function rollbackRun(options: RollbackRunOptions, progress: Progres
     writeFileSync(paths.report, renderRunReport({
       title: options.dryRun ? 'Rollback rehearsal (dry run)' : 'Rollback report',
       runbook: { name: rb?.name ?? '(no rollback runbook: undo only)', file: file ?? '' }, journal: journal?.path, ok, dryRun: options.dryRun,
-      stoppedAt: stopped?.at, reason: stopped?.reason, steps, undone, records: journal ? RunbookJournal.read(paths.journal) : [],
+      stoppedAt: stopped?.at, reason: stopped?.reason, ...(options.cause ? { cause: options.cause } : {}), steps, undone, records: journal ? RunbookJournal.read(paths.journal) : [],
     }), { mode: 0o600 });
     return redactDeep({
       ok, kind: 'rollback', runbook: rb ? { name: rb.name, file: file! } : null, dryRun: options.dryRun, run: journal?.run ?? 0,

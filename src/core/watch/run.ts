@@ -167,7 +167,7 @@ export async function runWatch(options: WatchOptions, progress: Progress, deps: 
     try {
       const rollbackRun = deps.rollbackRun ?? (await loadRollbackRun());
       const databases = options.validation ? { source: options.validation.source, target: options.validation.target } : undefined;
-      const outcome = await rollbackRun({ ...options.autoRollback, workDir: options.workDir }, progress, databases ? { databases } : undefined);
+      const outcome = await rollbackRun({ ...options.autoRollback, workDir: options.workDir, cause: `offramp watch: rollback trigger ${fired.name} fired (${fired.detail ?? fired.value})` }, progress, databases ? { databases } : undefined);
       const ok = (outcome as { ok?: boolean } | null)?.ok;
       result.rollback = { started: true, ok: ok !== false, result: outcome };
       if (ok === false) progress.log('warn', 'THE ROLLBACK STOPPED PART-WAY: see `offramp rollback run` / `offramp cutover status`');
