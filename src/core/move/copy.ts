@@ -198,6 +198,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
         replace: replacement, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       })));
+    warnings.push(...schemaOutcome.warnings);
     if (previous?.phasesDone.has('pre-data')) {
       // Pre-data is not replayed: what it deferred comes from the journal, so the deferred file stays whole.
       schemaOutcome.deferred = previous.preDataDeferred;
@@ -218,6 +219,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const postContext = {
       target, preamble: targetSessionSql(schemaOutcome.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
       resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
+      finishHint: 'The journal is kept: fix the cause, then `offramp copy --resume` (same flags) finishes post-data.',
     };
     const deferredInPipeline: DeferredObject[] = [];
     let slowest: Array<{ task: string; seconds: number }> = [];
