@@ -27,6 +27,7 @@ import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedFromTableNames, plannedObjects, planReplacement, type PlannedObject, type ReplacementInput } from './replace.js';
 import { refuseDifferentCopy, replacementFor, selectionOf } from './resume.js';
+import { refuseUnpreparedTarget } from './preflight.js';
 
 export interface CopyOptions {
   source: string;
@@ -155,6 +156,13 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
       }
     } finally {
       await sourceProbe.end().catch(() => {});
+    }
+    // Before anything is written: what doctor predicts would fail on this target refuses the copy (exit 5).
+    if (!previous) {
+      await refuseUnpreparedTarget({
+        source: options.source, target: options.target, connectTimeoutSeconds: options.connectTimeoutSeconds, jobs: options.jobs,
+        extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
+      }, progress);
     }
     const [{ v: targetVersion }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
     holder = await exportSnapshot(source, options.connectTimeoutSeconds);
