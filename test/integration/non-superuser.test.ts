@@ -1,0 +1,206 @@
+/**
+ * The whole path as non-superusers on both sides. The source is read by a role with the hosted
+ * platform's `postgres` attributes (LOGIN CREATEROLE REPLICATION BYPASSRLS, member of the API roles,
+ * pg_read_all_data; not a superuser). The target is a fresh server (so no API role exists yet)
+ * whose connecting role owns its database and is nothing more. Before the administrator SQL that
+ * doctor prints, doctor names each missing piece (exit 5) and copy refuses before writing anything;
+ * after it, doctor passes and copy + validate succeed, compared by querying both servers.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startCluster, type LocalCluster } from '../../src/db/local-cluster.js';
+import { fixtureDatabase, urlWithDatabase, type TestDatabase } from '../bed/databases.js';
+import { runCli, type CliRun } from '../e2e/run-cli.js';
+import { sql, tableStates } from './move-helpers.js';
+
+const SOURCE_PASSWORD = `Src-${randomBytes(6).toString('hex')}`;
+const TARGET_PASSWORD = `Tgt-${randomBytes(6).toString('hex')}`;
+
+function as(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
+
+function expectNoSecrets(run: CliRun): void {
+  for (const secret of [SOURCE_PASSWORD, TARGET_PASSWORD]) {
+    expect(run.stdout).not.toContain(secret);
+    expect(run.stderr).not.toContain(secret);
+  }
+}
+
+interface Check { id: string; status: string; detail: string; hint?: string; adminSql?: string[] }
+
+async function doctorJson(source: string, target: string, extra: string[] = []): Promise<{ run: CliRun; checks: Check[]; adminSql: string[] }> {
+  const run = await runCli(['doctor', '--source', source, '--target', target, '--skip-disk', '--json', ...extra]);
+  expectNoSecrets(run);
+  const doc = JSON.parse(run.stdout);
+  return { run, checks: doc.result.checks, adminSql: doc.result.adminSql };
+}
+
+/** What a refused copy must not have changed: every schema, relation, extension and role of the target. */
+async function targetState(url: string): Promise<unknown> {
+  return {
+    schemas: await sql(url, `SELECT nspname FROM pg_namespace ORDER BY 1`),
+    relations: await sql(url, `SELECT c.oid::int8 AS oid, c.relnamespace::regnamespace::text AS schema, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 2, 3`),
+    extensions: await sql(url, `SELECT oid::int8 AS oid, extname, extnamespace::regnamespace::text AS schema FROM pg_extension ORDER BY 2`),
+    roles: await sql(url, `SELECT rolname FROM pg_roles ORDER BY 1`),
+  };
+}
+
+describe('non-superusers on both sides', () => {
+  let cluster: LocalCluster;
+  let source: TestDatabase;
+  let sourceUrl: string;
+  let sourceRole: string;
+  const appOwner = `app_owner_${randomBytes(3).toString('hex')}`;
+  const work = mkdtempSync(join(tmpdir(), 'offramp-nonsuper-'));
+
+  beforeAll(async () => {
+    expect(existsSync(new URL('../../dist/cli.js', import.meta.url))).toBe(true);
+    [cluster, source] = await Promise.all([startCluster({ flavour: 'system' }), fixtureDatabase()]);
+    // The platform's `postgres`, as supabase-facts.md §1 describes it: not a superuser.
+    sourceRole = `platform_pg_${randomBytes(3).toString('hex')}`;
+    await sql(source.url, `
+      CREATE ROLE ${sourceRole} LOGIN NOSUPERUSER CREATEROLE REPLICATION BYPASSRLS PASSWORD '${SOURCE_PASSWORD}';
+      GRANT anon, authenticated, service_role, pg_read_all_data TO ${sourceRole};`);
+    sourceUrl = as(source.url, sourceRole, SOURCE_PASSWORD);
+    await sql(cluster.url, `CREATE ROLE ${appOwner} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD '${TARGET_PASSWORD}'`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await source?.drop();
+    await sql(inject('sourceAdminUrl'), `DROP ROLE IF EXISTS ${sourceRole}`).catch(() => {});
+    await cluster?.stop();
+  });
+
+  async function ownedDatabase(name: string): Promise<{ admin: string; app: string }> {
+    await sql(cluster.url, `CREATE DATABASE ${name} OWNER ${appOwner}`);
+    return { admin: cluster.urlFor(name), app: as(cluster.urlFor(name), appOwner, TARGET_PASSWORD) };
+  }
+
+  it('the source role is not a superuser, and inspect and dump work as it', async () => {
+    const [me] = await sql<{ rolsuper: boolean }>(sourceUrl, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`);
+    expect(me!.rolsuper).toBe(false);
+    const inspect = await runCli(['inspect', '--source', sourceUrl, '--json']);
+    expect(inspect.exitCode).toBe(0);
+    expectNoSecrets(inspect);
+    const dump = await runCli(['dump', '--source', sourceUrl, '--out', join(work, 'dump'), '--json', '--jobs', '2']);
+    expect(dump.stderr).toBe('');
+    expect(dump.exitCode).toBe(0);
+    expectNoSecrets(dump);
+    expect(readdirSync(join(work, 'dump'))).toContain('manifest.json');
+  });
+
+  it('before the administrator SQL doctor names each missing piece and copy writes nothing; after it doctor passes and copy + validate succeed', async () => {
+    const db = await ownedDatabase('app_extensions');
+    const before = await doctorJson(sourceUrl, db.app);
+    expect(before.run.exitCode).toBe(5);
+    const failing = before.checks.filter((c) => c.status === 'fail');
+    expect(failing.map((c) => c.id).sort()).toEqual(['target.can-create-extensions', 'target.can-create-roles', 'target.extensions-schema']);
+    for (const c of failing) expect(c.hint).toMatch(/administrator/);
+    expect(failing.find((c) => c.id === 'target.can-create-extensions')!.detail).toMatch(/^postgis /);
+    expect(before.adminSql).toEqual([
+      `CREATE SCHEMA IF NOT EXISTS "extensions" AUTHORIZATION "${appOwner}";`,
+      'CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "extensions";',
+      'CREATE ROLE "anon" NOLOGIN NOINHERIT;',
+      'CREATE ROLE "authenticated" NOLOGIN NOINHERIT;',
+      'CREATE ROLE "service_role" NOLOGIN NOINHERIT BYPASSRLS;',
+    ]);
+    // Extensions the platform installs itself that nothing copied uses are not required.
+    const extensions = before.checks.find((c) => c.id === 'target.can-create-extensions')!;
+    expect((extensions as unknown as { evidence: { skippedUnused: string[] } }).evidence.skippedUnused).toContain('pg_stat_statements');
+    // Default privileges of the platform's roles cannot be carried without --owner-map: a warning.
+    expect(before.checks.find((c) => c.id === 'target.default-privileges')).toMatchObject({ status: 'warn', hint: expect.stringContaining('--owner-map postgres=') });
+
+    const untouched = await targetState(db.admin);
+    const refused = await runCli(['copy', '--source', sourceUrl, '--target', db.app, '--work-dir', work, '--json']);
+    expectNoSecrets(refused);
+    expect(refused.exitCode).toBe(5);
+    const error = JSON.parse(refused.stdout).error;
+    expect(error.code).toBe('PREFLIGHT_FAILED');
+    expect(error.hint).toContain('CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "extensions";');
+    expect(await targetState(db.admin)).toEqual(untouched);
+    expect(readdirSync(work).filter((f) => f.includes('app_extensions'))).toEqual([]);
+
+    // The administrator runs, once, exactly what doctor printed.
+    await sql(db.admin, before.adminSql.join('\n'));
+    const after = await doctorJson(sourceUrl, db.app, ['--owner-map', `postgres=${appOwner}`]);
+    expect(after.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(after.run.exitCode).toBe(0);
+    expect(after.adminSql).toEqual([]);
+
+    const copy = await runCli(['copy', '--source', sourceUrl, '--target', db.app, '--work-dir', work, '--json', '--owner-map', `postgres=${appOwner}`]);
+    expectNoSecrets(copy);
+    const result = JSON.parse(copy.stdout);
+    expect(result.error).toBeUndefined();
+    expect(copy.exitCode).toBe(0);
+    // pg_stat_statements skipped (nothing uses it), reported; supabase_admin's default privileges dropped (a platform role this target lacks).
+    expect(result.result.schema.extensions).toContainEqual(expect.objectContaining({ name: 'pg_stat_statements', action: 'skipped' }));
+    expect(result.result.schema.dropped).toContainEqual(expect.objectContaining({ entry: expect.stringMatching(/^DEFAULT ACL/), reason: expect.stringContaining('supabase_admin') }));
+    expect(await sql(db.admin, `SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'`)).toEqual([]);
+    // postgres's default privileges are carried for the mapped role.
+    const defaults = await sql<{ role: string }>(db.admin, `SELECT DISTINCT pg_get_userbyid(defaclrole) AS role FROM pg_default_acl ORDER BY 1`);
+    expect(defaults.map((d) => d.role)).toEqual([appOwner]);
+    // Same rows and contents, read from both servers.
+    expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
+
+    const validate = await runCli(['validate', '--source', sourceUrl, '--target', db.app, '--json']);
+    expectNoSecrets(validate);
+    const report = JSON.parse(validate.stdout);
+    const failures = (report.result?.schema?.checks ?? []).flatMap((c: { evidence?: { differences?: Array<{ severity: string }> } }) => c.evidence?.differences ?? []).filter((d: { severity: string }) => d.severity === 'fail');
+    expect(failures).toEqual([]);
+    expect(validate.exitCode).toBe(0);
+
+    // --yes replaces what the copy made and never the administrator's schema or PostGIS.
+    const prepared = await sql(db.admin, `SELECT e.oid::int8 AS ext, n.oid::int8 AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'`);
+    const again = await runCli(['copy', '--source', sourceUrl, '--target', db.app, '--work-dir', work, '--json', '--yes', '--owner-map', `postgres=${appOwner}`]);
+    expect(JSON.parse(again.stdout).error).toBeUndefined();
+    expect(again.exitCode).toBe(0);
+    expect(await sql(db.admin, `SELECT e.oid::int8 AS ext, n.oid::int8 AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'`)).toEqual(prepared);
+    expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
+  });
+
+  it('"permission denied for schema extensions" is predicted: a schema the role may not use is a FAIL with the GRANT', async () => {
+    const db = await ownedDatabase('app_admin_schema');
+    // An administrator prepared the schema and PostGIS, but kept the schema to itself.
+    await sql(db.admin, `CREATE SCHEMA extensions; CREATE EXTENSION postgis WITH SCHEMA extensions; REVOKE ALL ON SCHEMA extensions FROM PUBLIC;`);
+    const before = await doctorJson(sourceUrl, db.app);
+    expect(before.run.exitCode).toBe(5);
+    const schemaCheck = before.checks.find((c) => c.id === 'target.extensions-schema')!;
+    expect(schemaCheck.status).toBe('fail');
+    expect(schemaCheck.detail).toContain('permission denied for schema extensions');
+    expect(before.adminSql).toContain(`GRANT USAGE, CREATE ON SCHEMA "extensions" TO "${appOwner}";`);
+    expect(before.checks.find((c) => c.id === 'target.can-create-extensions')!.status).toBe('pass');
+    await sql(db.admin, before.adminSql.join('\n'));
+    const after = await doctorJson(sourceUrl, db.app);
+    expect(after.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(after.run.exitCode).toBe(0);
+  });
+
+  it('PostGIS installed by an administrator in public: copy --extensions-schema public as the owner, then --yes keeps it', async () => {
+    const db = await ownedDatabase('app_public');
+    await sql(db.admin, `CREATE EXTENSION postgis`); // roles exist on this server from the first test's SQL, or:
+    await sql(cluster.url, `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF; END $$`);
+    const prepared = await sql(db.admin, `SELECT e.oid::int8 AS ext, e.extnamespace::regnamespace::text AS schema FROM pg_extension e WHERE e.extname = 'postgis'`);
+    // No --owner-map: ALTER DEFAULT PRIVILEGES FOR ROLE postgres cannot run as the owner; left out with a warning, not a failure.
+    expect(await sql(db.admin, `SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'`)).toEqual([{ rolsuper: true }]);
+    const args = ['copy', '--source', sourceUrl, '--target', db.app, '--work-dir', work, '--json', '--extensions-schema', 'public'];
+    const first = await runCli(args);
+    const firstDoc = JSON.parse(first.stdout);
+    expect(firstDoc.error).toBeUndefined();
+    expect(first.exitCode).toBe(0);
+    expect(firstDoc.result.warnings.join('\n')).toMatch(/default privileges left out: ALTER DEFAULT PRIVILEGES FOR ROLE "postgres".*--owner-map postgres=/);
+    expect(await sql(db.admin, `SELECT pg_get_userbyid(defaclrole) AS role FROM pg_default_acl WHERE pg_get_userbyid(defaclrole) = 'postgres'`)).toEqual([]);
+    const again = await runCli([...args, '--yes']);
+    expect(JSON.parse(again.stdout).error).toBeUndefined();
+    expect(again.exitCode).toBe(0);
+    expect(await sql(db.admin, `SELECT e.oid::int8 AS ext, e.extnamespace::regnamespace::text AS schema FROM pg_extension e WHERE e.extname = 'postgis'`)).toEqual(prepared);
+    expect(prepared).toEqual([{ ext: expect.any(String), schema: 'public' }]);
+    expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
+  });
+});
