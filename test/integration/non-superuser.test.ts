@@ -78,6 +78,11 @@ describe('non-superusers on both sides', () => {
     await cluster?.stop();
   });
 
+  /** The API roles, as an administrator creates them once per server (the first test did it, through doctor's SQL). */
+  async function apiRoles(): Promise<void> {
+    await sql(cluster.url, `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF; END $$`);
+  }
+
   async function ownedDatabase(name: string): Promise<{ admin: string; app: string }> {
     await sql(cluster.url, `CREATE DATABASE ${name} OWNER ${appOwner}`);
     return { admin: cluster.urlFor(name), app: as(cluster.urlFor(name), appOwner, TARGET_PASSWORD) };
@@ -184,8 +189,8 @@ describe('non-superusers on both sides', () => {
 
   it('PostGIS installed by an administrator in public: copy --extensions-schema public as the owner, then --yes keeps it', async () => {
     const db = await ownedDatabase('app_public');
-    await sql(db.admin, `CREATE EXTENSION postgis`); // roles exist on this server from the first test's SQL, or:
-    await sql(cluster.url, `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN; CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF; END $$`);
+    await sql(db.admin, `CREATE EXTENSION postgis`);
+    await apiRoles();
     const prepared = await sql(db.admin, `SELECT e.oid::int8 AS ext, e.extnamespace::regnamespace::text AS schema FROM pg_extension e WHERE e.extname = 'postgis'`);
     // No --owner-map: ALTER DEFAULT PRIVILEGES FOR ROLE postgres cannot run as the owner; left out with a warning, not a failure.
     expect(await sql(db.admin, `SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'`)).toEqual([{ rolsuper: true }]);
@@ -201,6 +206,36 @@ describe('non-superusers on both sides', () => {
     expect(again.exitCode).toBe(0);
     expect(await sql(db.admin, `SELECT e.oid::int8 AS ext, e.extnamespace::regnamespace::text AS schema FROM pg_extension e WHERE e.extname = 'postgis'`)).toEqual(prepared);
     expect(prepared).toEqual([{ ext: expect.any(String), schema: 'public' }]);
+    expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
+  });
+
+  it('a failure late in post-data says what is not on the target yet, and --resume finishes post-data', async () => {
+    const db = await ownedDatabase('app_late_failure');
+    await sql(db.admin, `CREATE SCHEMA extensions AUTHORIZATION ${appOwner}; CREATE EXTENSION postgis WITH SCHEMA extensions;`);
+    await apiRoles();
+    // An administrator's event trigger refuses CREATE TRIGGER: post-data fails after data and indexes.
+    await sql(db.admin, `
+      CREATE FUNCTION public.no_triggers() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'triggers are frozen'; END $$;
+      CREATE EVENT TRIGGER no_triggers ON ddl_command_start WHEN TAG IN ('CREATE TRIGGER') EXECUTE FUNCTION public.no_triggers();`);
+    const triggers = `SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace ORDER BY 1, 2`;
+    const sourceTriggers = await sql(source.url, triggers);
+    expect(sourceTriggers.length).toBeGreaterThan(0);
+    const args = ['copy', '--source', sourceUrl, '--target', db.app, '--work-dir', work, '--json', '--owner-map', `postgres=${appOwner}`];
+    const failed = await runCli(args);
+    expect(failed.exitCode).toBe(1);
+    const error = JSON.parse(failed.stdout).error;
+    expect(error.message).toMatch(/^post-data TRIGGER .*triggers are frozen/);
+    expect(error.hint).toMatch(/data and indexes are loaded; not on the target yet \(\d+\): TRIGGER /);
+    expect(error.hint).toContain('offramp copy --resume');
+    // Really half-loaded: all rows, no triggers.
+    expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
+    expect(await sql(db.admin, triggers)).toEqual([]);
+
+    await sql(db.admin, `DROP EVENT TRIGGER no_triggers`);
+    const resumed = await runCli([...args, '--resume']);
+    expect(JSON.parse(resumed.stdout).error).toBeUndefined();
+    expect(resumed.exitCode).toBe(0);
+    expect(await sql(db.admin, triggers)).toEqual(sourceTriggers);
     expect(await tableStates(db.admin, ['public'])).toEqual(await tableStates(source.url, ['public']));
   });
 });
