@@ -201,7 +201,8 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
           kept.push(`${mapForRoles(stmt, input.ownerMap)};`);
           continue;
         }
-        const reason = `the target role cannot act for role ${cannot.join(', ')} (not a member); map it with --owner-map ${cannot[0]}=<target role>, or have an administrator run GRANT ${cannot.map(quoteIdent).join(', ')} TO <target role>`;
+        // No "GRANT postgres TO ..." advice: membership in a superuser role is superuser power.
+        const reason = `the target role cannot act for role ${cannot.join(', ')} (not a member); map it with --owner-map ${cannot[0]}=<target role> to carry these default privileges for your role, or set them yourself afterwards`;
         dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.text.split('\n')[0]!, reason });
         warnings.push(`default privileges left out: ${stmt.text.split('\n')[0]!} (${reason})`);
       }
