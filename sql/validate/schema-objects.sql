@@ -163,11 +163,21 @@ SELECT 'policies', format('%s.%I', rel.qname, po.polname), NULL,
 UNION ALL
 SELECT 'extensions', format('%I', e.extname), pg_get_userbyid(e.extowner),
        jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace),
-                          -- used: some object outside the extension depends on one of its members
+                          -- used: an object of the compared schemas (not of another extension) depends on one of
+                          -- its members — the copy's own rule: one nothing copied uses may stay behind
                           '_used', EXISTS (SELECT 1 FROM pg_depend m
                                              JOIN pg_depend u ON u.refclassid = m.classid AND u.refobjid = m.objid AND u.deptype = 'n'
                                             WHERE m.refclassid = 'pg_extension'::regclass AND m.refobjid = e.oid AND m.deptype = 'e'
-                                              AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = u.classid AND x.objid = u.objid AND x.deptype = 'e')))
+                                              AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = u.classid AND x.objid = u.objid AND x.deptype = 'e')
+                                              AND coalesce(
+                                                    (SELECT c.relnamespace FROM pg_class c WHERE u.classid = 'pg_class'::regclass AND c.oid = u.objid),
+                                                    (SELECT p.pronamespace FROM pg_proc p WHERE u.classid = 'pg_proc'::regclass AND p.oid = u.objid),
+                                                    (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE u.classid = 'pg_attrdef'::regclass AND a.oid = u.objid),
+                                                    (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE u.classid = 'pg_rewrite'::regclass AND r.oid = u.objid),
+                                                    (SELECT co.connamespace FROM pg_constraint co WHERE u.classid = 'pg_constraint'::regclass AND co.oid = u.objid),
+                                                    (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE u.classid = 'pg_trigger'::regclass AND t.oid = u.objid),
+                                                    (SELECT ty.typnamespace FROM pg_type ty WHERE u.classid = 'pg_type'::regclass AND ty.oid = u.objid)
+                                                  ) IN (SELECT oid FROM nsp)))
   FROM pg_extension e
 UNION ALL
 -- Privileges: one row per (object, grantee, privilege); the owner's own privileges are left out

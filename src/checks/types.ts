@@ -15,6 +15,8 @@ export interface CheckOutcome {
   hint?: string;
   /** The facts the verdict rests on (versions, counts, names), for JSON consumers and reports. */
   evidence?: Record<string, unknown>;
+  /** SQL an administrator runs once to turn this FAIL into a PASS (doctor prints all of it together, once). */
+  adminSql?: string[];
 }
 
 export interface CheckResult extends CheckOutcome {

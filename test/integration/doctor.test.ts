@@ -61,7 +61,7 @@ describe('doctor: fixture source → empty PostGIS target', () => {
   });
 
   it('runs every check with an id, a title and a detail', () => {
-    expect(report.checks.length).toBe(20);
+    expect(report.checks.length).toBe(22);
     for (const c of report.checks) {
       expect(c.id).toMatch(/^[a-z]+\.[a-z0-9-]+$/);
       expect(c.detail.length).toBeGreaterThan(0);
@@ -263,8 +263,10 @@ describe('doctor: restricted roles', () => {
   it('FAILs creating PostGIS without superuser, naming it', () => {
     const c = byId(report, 'target.can-create-extensions');
     expect(c.status).toBe('fail');
-    expect(c.detail).toMatch(/postgis can only be created by a superuser/);
-    expect(c.hint).toMatch(/CREATE EXTENSION IF NOT EXISTS "postgis"/);
+    expect(c.detail).toMatch(/^postgis \(.*\): only a superuser may create it/);
+    expect(c.hint).toMatch(/administrator/);
+    expect(c.adminSql).toEqual(['CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "public";']);
+    expect(report.adminSql).toContain('CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "public";');
   });
 
   it('FAILs a custom role named by a policy that the target cannot create', () => {
@@ -273,7 +275,8 @@ describe('doctor: restricted roles', () => {
     // The policy's role, and the source role itself (it was granted SELECT on posts).
     expect(c.evidence?.missing).toEqual([`${app}_api`, reader]);
     expect(c.evidence?.needed).toContainEqual({ role: `${app}_api`, via: ['policy'] });
-    expect(c.hint).toContain(`CREATE ROLE "${app}_api" NOLOGIN;`);
+    expect(c.adminSql).toContain(`CREATE ROLE "${app}_api" NOLOGIN NOINHERIT;`);
+    expect(report.adminSql).toContain(`CREATE ROLE "${app}_api" NOLOGIN NOINHERIT;`);
   });
 
   it('skips the disk check when the target role may not read data_directory', () => {

@@ -63,6 +63,19 @@ describe('extension planning', () => {
     expect(plan.older).toEqual([{ name: 'vector', source: '0.8.0', target: '0.5.1' }]);
   });
 
+  it('does not require what the platform installs for itself: nothing copied uses it and the role may not create it', () => {
+    const source = [ext('pg_stat_statements', '1.10'), ext('postgis', '3.3.2', 2), ext('pgcrypto', '1.3'), ext('hypopg', '1.4')];
+    const target = [avail('pg_stat_statements', '1.10'), avail('postgis', '3.3.2'), avail('pgcrypto', '1.3', true)];
+    const owner = planExtensions(source, target, false);
+    expect(owner.unused.map((e) => e.name)).toEqual(['pg_stat_statements', 'hypopg']);
+    expect(owner.missing).toEqual([]);
+    expect(owner.toCreate.map((e) => [e.name, e.trusted])).toEqual([['postgis', false], ['pgcrypto', true]]);
+    // A superuser creates what it can; what the target does not offer and nothing uses is still not required.
+    const superuser = planExtensions(source, target, true);
+    expect(superuser.toCreate.map((e) => e.name)).toEqual(['pg_stat_statements', 'postgis', 'pgcrypto']);
+    expect(superuser.unused.map((e) => e.name)).toEqual(['hypopg']);
+  });
+
   it('names the package to install', () => {
     expect(extensionPackageHint('postgis', 15)).toBe('apt-get install postgresql-15-postgis-3');
     expect(extensionPackageHint('postgis_topology', 16)).toBe('apt-get install postgresql-16-postgis-3');

@@ -9,13 +9,14 @@ function check(id: string, title: string, status: CheckResult['status'], detail:
   return { id, title, status, detail, hint, durationMs: 1 };
 }
 
-function report(checks: CheckResult[]): DoctorReport {
+function report(checks: CheckResult[], adminSql: string[] = []): DoctorReport {
   return {
     source: { url: 'postgresql://postgres:****@127.0.0.1:5432/postgres', reachable: true, serverVersion: '15.8', user: 'postgres', database: 'postgres' },
     target: { url: 'postgresql://app:****@127.0.0.1:5433/app', reachable: false },
     jobs: 4,
     checks,
     summary: summarize(checks),
+    adminSql,
     durationMs: 1234,
   };
 }
@@ -66,5 +67,16 @@ describe('renderDoctorText', () => {
   it('shows a side that was not given', () => {
     const r = { ...report([]), target: undefined };
     expect(renderDoctorText(r, plain)).toMatch(/target {2}\(not given\)/);
+  });
+
+  it('prints the administrator SQL once, after the checks, only when there is some', () => {
+    const sqlText = ['CREATE SCHEMA IF NOT EXISTS "extensions" AUTHORIZATION "app";', 'CREATE EXTENSION IF NOT EXISTS "postgis" WITH SCHEMA "extensions";'];
+    const text = renderDoctorText(report([check('target.can-create-extensions', 'Target may create extensions', 'fail', 'postgis: only a superuser', 'have an administrator run the SQL below')], sqlText), plain);
+    const lines = text.split('\n');
+    const heading = lines.findIndex((l) => l.startsWith('An administrator runs this once'));
+    expect(heading).toBeGreaterThan(lines.findIndex((l) => l.includes('FAIL')));
+    expect(lines.slice(heading + 1, heading + 3)).toEqual(sqlText.map((q) => `  ${q}`));
+    expect(text.split('CREATE EXTENSION').length).toBe(2);
+    expect(renderDoctorText(report([check('target.connect', 'Target connection', 'pass', 'ok')]), plain)).not.toContain('An administrator');
   });
 });

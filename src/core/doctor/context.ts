@@ -76,6 +76,10 @@ export interface DoctorSettings {
   skipDisk: boolean;
   /** Parallel workers the copy will use; sizes the connection check. */
   jobs: number;
+  /** Where the copy puts the source's `extensions` schema's extensions (--extensions-schema). */
+  extensionsSchema: string;
+  /** --owner-map of the copy: source role → target role. */
+  ownerMap: Record<string, string>;
 }
 
 export interface DoctorContext {

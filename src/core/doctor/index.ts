@@ -12,6 +12,7 @@ import { connectCheck } from './checks/connectivity.js';
 import { connectionsCheck } from './checks/connections.js';
 import { targetCreateExtensionsCheck, targetExtensionsCheck } from './checks/extensions.js';
 import { targetCreateRolesCheck, targetCreateSchemasCheck, targetWritableCheck } from './checks/privileges.js';
+import { targetDefaultPrivilegesCheck, targetExtensionsSchemaCheck } from './checks/target-role.js';
 import { readAccessCheck, snapshotCheck, timeoutsCheck, walLevelCheck } from './checks/source.js';
 import { encodingCheck, sameDatabaseCheck, targetDiskCheck, targetEmptyCheck } from './checks/target-state.js';
 import { closeSide, newDoctorContext, openSide, shortVersion, type DoctorContext, type Side } from './context.js';
@@ -25,6 +26,12 @@ export interface DoctorOptions {
   skipDisk?: boolean;
   /** Parallel workers the copy will use (default: DEFAULT_JOBS). */
   jobs?: number;
+  /** The copy's --extensions-schema (default: extensions). */
+  extensionsSchema?: string;
+  /** The copy's --owner-map. */
+  ownerMap?: Record<string, string>;
+  /** Run only these checks (copy's preflight); default: all. */
+  only?: ReadonlySet<string>;
 }
 
 /** Workers assumed when --jobs is not given: the copy's default. */
@@ -45,6 +52,8 @@ export interface DoctorReport {
   jobs: number;
   checks: CheckResult[];
   summary: Record<CheckStatus, number>;
+  /** What an administrator must run once on the target for the failing checks to pass, in order, each statement once. */
+  adminSql: string[];
   durationMs: number;
 }
 
@@ -60,8 +69,10 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
   encodingCheck,
   targetWritableCheck,
   targetCreateSchemasCheck,
+  targetExtensionsSchemaCheck,
   targetCreateExtensionsCheck,
   targetCreateRolesCheck,
+  targetDefaultPrivilegesCheck,
   targetEmptyCheck,
   targetDiskCheck,
   connectionsCheck('target'),
@@ -92,6 +103,8 @@ export async function doctor(options: DoctorOptions, progress: Progress = silent
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? 10,
     skipDisk: Boolean(options.skipDisk),
     jobs,
+    extensionsSchema: options.extensionsSchema ?? 'extensions',
+    ownerMap: options.ownerMap ?? {},
   });
   try {
     // Both sides connect (and the client tools are looked up) in parallel: two unreachable hosts
@@ -103,7 +116,7 @@ export async function doctor(options: DoctorOptions, progress: Progress = silent
     // report, so a line per check would only print everything twice.
     const overall = progress.step('Preflight checks');
     const perCheck: Progress = { step: (title) => (overall.update(title), QUIET_STEP), log: (level, message) => progress.log(level, message) };
-    const checks = await runChecks([...DOCTOR_CHECKS], ctx, perCheck);
+    const checks = await runChecks(DOCTOR_CHECKS.filter((c) => !options.only || options.only.has(c.id)), ctx, perCheck);
     const summary = summarize(checks);
     const counts = `${checks.length} checks: ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail, ${summary.skip} skip`;
     if (summary.fail > 0) overall.fail(counts);
@@ -114,9 +127,12 @@ export async function doctor(options: DoctorOptions, progress: Progress = silent
       jobs,
       checks,
       summary,
+      adminSql: [...new Set(checks.filter((c) => c.status === 'fail').flatMap((c) => c.adminSql ?? []))],
       durationMs: Math.round(performance.now() - started),
     };
   } finally {
+    // A connection still being opened (no check waited for it) is closed too, never leaked.
+    await Promise.all([openSide(ctx.source, ctx.settings.connectTimeoutSeconds), openSide(ctx.target, ctx.settings.connectTimeoutSeconds)]);
     await Promise.all([closeSide(ctx.source), closeSide(ctx.target)]);
   }
 }

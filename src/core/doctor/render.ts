@@ -48,6 +48,9 @@ export function renderDoctorText(report: DoctorReport, c: ChalkInstance): string
     '',
     ...report.checks.flatMap((r) => checkLines(r, width, c)),
     '',
+    ...(report.adminSql.length > 0
+      ? [c.bold(`An administrator runs this once on the target database${report.target?.database ? ` ${report.target.database}` : ''} (as a superuser), then reruns doctor:`), ...report.adminSql.map((q) => `  ${q}`), '']
+      : []),
     `${verdict}  ${c.dim(`(${counts}; ${(report.durationMs / 1000).toFixed(1)} s)`)}`,
   ].join('\n');
 }

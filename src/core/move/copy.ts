@@ -28,6 +28,7 @@ import { acquireCopyLock } from './target-prep.js';
 import { parseDump } from './dump-sql.js';
 import { describeObject, plannedFromTableNames, plannedObjects, planReplacement, type PlannedObject, type ReplacementInput } from './replace.js';
 import { refuseDifferentCopy, replacementFor, selectionOf } from './resume.js';
+import { refuseUnpreparedTarget } from './preflight.js';
 
 export interface CopyOptions {
   source: string;
@@ -157,6 +158,13 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     } finally {
       await sourceProbe.end().catch(() => {});
     }
+    // Before anything is written: what doctor predicts would fail on this target refuses the copy (exit 5).
+    if (!previous) {
+      await refuseUnpreparedTarget({
+        source: options.source, target: options.target, connectTimeoutSeconds: options.connectTimeoutSeconds, jobs: options.jobs,
+        extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
+      }, progress);
+    }
     const [{ v: targetVersion }] = (await query<{ v: string }>(control, `SELECT current_setting('server_version_num') AS v`)) as [{ v: string }];
     holder = await exportSnapshot(source, options.connectTimeoutSeconds);
     const snapshot = holder.id;
@@ -199,6 +207,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
         bundle, plan, control, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap,
         replace: replacement, skipPreData: Boolean(previous?.phasesDone.has('pre-data')),
       })));
+    warnings.push(...schemaOutcome.warnings);
     if (previous?.phasesDone.has('pre-data')) {
       // Pre-data is not replayed: what it deferred comes from the journal, so the deferred file stays whole.
       schemaOutcome.deferred = previous.preDataDeferred;
@@ -219,6 +228,7 @@ export async function copyDatabase(options: CopyOptions, progress: Progress): Pr
     const postContext = {
       target, preamble: targetSessionSql(schemaOutcome.preamble, options.jobs), jobs: options.jobs, timeoutSeconds: options.connectTimeoutSeconds,
       resuming: Boolean(previous), leftBehind: plan.excludedSchemas,
+      finishHint: 'The journal is kept: fix the cause, then `offramp copy --resume` (same flags) finishes post-data.',
     };
     const deferredInPipeline: DeferredObject[] = [];
     let slowest: Array<{ task: string; seconds: number }> = [];

@@ -29,6 +29,8 @@ export interface PostDataContext {
   resuming: boolean;
   /** Schemas left behind on purpose: anything referencing them is deferred without trying. */
   leftBehind: string[];
+  /** How to finish after a post-data failure (copy: `--resume`); said in the error's hint. */
+  finishHint?: string;
 }
 
 export type PostDataItem = PostDataStep;
@@ -73,11 +75,12 @@ export async function postDataSession(ctx: PostDataContext): Promise<pg.Client> 
   return client;
 }
 
-async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string): Promise<void> {
+async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: DeferredObject[], step: StepHandle, label: string, finished: Set<PostDataItem>): Promise<void> {
   let done = 0;
   await runPool(items, ctx.jobs, () => postDataSession(ctx), async (client, item) => {
     await faultGate();
     await runPostDataItem(client, item, ctx, deferred);
+    finished.add(item);
     await faultPoint('foreign-keys');
     done++;
     step.update(`${label} ${done}/${items.length}`, { current: done, total: items.length });
@@ -87,16 +90,37 @@ async function parallel(items: PostDataItem[], ctx: PostDataContext, deferred: D
 /** The part of post-data that needs every index: sequential entries, then foreign keys. */
 export async function applyPostData(plan: PostDataPlan, ctx: PostDataContext, step: StepHandle): Promise<{ deferred: DeferredObject[] }> {
   const deferred: DeferredObject[] = [];
-  const client = await postDataSession(ctx);
+  const done = new Set<PostDataItem>();
   try {
-    for (const [i, item] of plan.sequential.entries()) {
-      await runPostDataItem(client, item, ctx, deferred);
-      step.update(`constraints, triggers, policies ${i + 1}/${plan.sequential.length}`);
-      await faultPoint('constraints');
+    const client = await postDataSession(ctx);
+    try {
+      for (const [i, item] of plan.sequential.entries()) {
+        await runPostDataItem(client, item, ctx, deferred);
+        done.add(item);
+        step.update(`constraints, triggers, policies ${i + 1}/${plan.sequential.length}`);
+        await faultPoint('constraints');
+      }
+    } finally {
+      await endClient(client);
     }
-  } finally {
-    await endClient(client);
+    await parallel(plan.foreignKeys, ctx, deferred, step, 'foreign keys', done);
+  } catch (error) {
+    throw explainMissing(error, [...plan.sequential, ...plan.foreignKeys].filter((i) => !done.has(i)), ctx);
   }
-  await parallel(plan.foreignKeys, ctx, deferred, step, 'foreign keys');
   return { deferred };
+}
+
+/**
+ * A post-data failure never leaves an unexplained half-loaded target: the error names what is not
+ * on the target yet (data and indexes are) and how to finish.
+ */
+function explainMissing(error: unknown, missing: PostDataItem[], ctx: PostDataContext): unknown {
+  if (!(error instanceof QueryError) || missing.length === 0) return error;
+  const names = missing.map((i) => `${i.entry.type} ${i.entry.schema ? `${i.entry.schema}.` : ''}${i.entry.name}`);
+  const shown = names.slice(0, 10).join('; ') + (names.length > 10 ? `; and ${names.length - 10} more` : '');
+  return new QueryError(error.message, error.sqlstate, {
+    cause: error,
+    hint: `data and indexes are loaded; not on the target yet (${missing.length}): ${shown}. ${error.hint ?? ''} ${ctx.finishHint ?? ''}`.trim(),
+    detail: names.join('\n'),
+  });
 }

@@ -14,13 +14,14 @@ import { ExternalToolError, QueryError } from '../../errors.js';
 import { findClientTools } from '../../db/pg-tools.js';
 import { PLATFORM_EVENT_TRIGGERS, PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import { loadSqlParser, quoteIdent } from '../../db/sql-parse.js';
-import { applyPreData, type DeferredObject } from './apply-schema.js';
+import { applyPreData, DEFERRABLE_SQLSTATES, type DeferredObject } from './apply-schema.js';
 import { joinStatements, parseDump, runPgDump, withSql, type DumpEntry } from './dump-sql.js';
 import { createdTable, createSchemaIfNotExists, removeColumnDefaults, removeTableConstraints, renameSchemaReferences } from './sql-rewrite.js';
 import type { MovePlan } from './plan.js';
 import { planRoles, readRoleAttributes, rolesInStatement, type RoleAttributes } from './roles.js';
 import { createExtensions, type ExtensionOutcome } from './target-prep.js';
 import { replaceObjects, type ReplacementInput } from './replace.js';
+import { defaultPrivilegeRoles, mapForRoles, rolesActableFor } from './default-privileges.js';
 
 /** Everything the target side needs to rebuild the schema, without the source. */
 export interface SchemaBundle {
@@ -84,12 +85,14 @@ export interface SchemaOutcome {
   replaced: string[];
   /** Objects the earlier copy made that --clean dropped and this load does not create again. */
   cleaned: string[];
+  /** What the load left out that the user should know about (not failures): default privileges of a role the target role cannot act for. */
+  warnings: string[];
 }
 
-export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced' | 'cleaned'>;
+export type SchemaSummary = Omit<SchemaOutcome, 'preamble' | 'postData' | 'replaced' | 'cleaned' | 'warnings'>;
 
 export function summarizeSchema(o: SchemaOutcome): SchemaSummary {
-  const { preamble: _p, postData: _d, replaced: _r, cleaned: _c, ...rest } = o;
+  const { preamble: _p, postData: _d, replaced: _r, cleaned: _c, warnings: _w, ...rest } = o;
   return rest;
 }
 
@@ -218,9 +221,37 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
   preEntries = filterRoles(preEntries);
   postEntries = filterRoles(postEntries);
 
+  // ALTER DEFAULT PRIVILEGES FOR ROLE r: r through --owner-map; left out (with a warning) when
+  // the target role cannot act for it — a database owner is not a member of "postgres".
+  const warnings: string[] = [];
+  const forRoles = new Set<string>();
+  for (const e of [...preEntries, ...postEntries].filter((x) => x.type === 'DEFAULT ACL')) {
+    for (const stmt of e.statements) for (const r of defaultPrivilegeRoles(stmt)) forRoles.add(input.ownerMap[r] ?? r);
+  }
+  const actable = await rolesActableFor(control, [...forRoles]);
+  const mapDefaultPrivileges = (entries: DumpEntry[]): DumpEntry[] =>
+    entries.flatMap((e) => {
+      if (e.type !== 'DEFAULT ACL') return [e];
+      const kept: string[] = [];
+      for (const stmt of e.statements) {
+        const cannot = defaultPrivilegeRoles(stmt).map((r) => input.ownerMap[r] ?? r).filter((r) => !actable.has(r));
+        if (cannot.length === 0) {
+          kept.push(`${mapForRoles(stmt, input.ownerMap)};`);
+          continue;
+        }
+        // No "GRANT postgres TO ..." advice: membership in a superuser role is superuser power.
+        const reason = `the target role cannot act for role ${cannot.join(', ')} (not a member); map it with --owner-map ${cannot[0]}=<target role> to carry these default privileges for your role, or set them yourself afterwards`;
+        dropped.push({ entry: `${e.type} ${e.name}`, statement: stmt.text.split('\n')[0]!, reason });
+        warnings.push(`default privileges left out: ${stmt.text.split('\n')[0]!} (${reason})`);
+      }
+      return kept.length > 0 ? [withSql(e, kept.join('\n'))] : [];
+    });
+  preEntries = mapDefaultPrivileges(preEntries);
+  postEntries = mapDefaultPrivileges(postEntries);
+
   const outcome: SchemaOutcome = {
     preamble: pre.preamble, postData: postEntries, pgDump: bundle.pgDumpVersion, preDataEntries: preEntries.length, extensions: [],
-    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [], cleaned: [],
+    rolesCreated: roles.create.map(({ name, reason }) => ({ name, reason })), dropped, deferred: [], ownersMapped: 0, replaced: [], cleaned: [], warnings,
   };
   if (input.skipPreData) return outcome;
 
@@ -269,9 +300,18 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
     }
     outcome.deferred = result.deferred;
     // Owners: everything belongs to the connecting role unless mapped.
+    // An owner change of an object pre-data deferred (not on the target yet) is deferred with it.
     for (const o of bundle.owners.filter((x) => input.ownerMap[x.owner])) {
-      await control.query(`${o.stmt}${quoteIdent(input.ownerMap[o.owner]!)}`);
-      outcome.ownersMapped++;
+      const sql = `${o.stmt}${quoteIdent(input.ownerMap[o.owner]!)}`;
+      const failure = await tryInSavepoint(control, sql);
+      if (!failure) outcome.ownersMapped++;
+      else if (DEFERRABLE_SQLSTATES.has(failure.code ?? '')) {
+        outcome.deferred.push({ type: 'OWNER', name: o.stmt.slice(0, -' OWNER TO '.length) /* owners.sql ends each statement so */, schema: null, reason: `the object was deferred (${failure.message}); its owner is set with it`, sql: `${sql};` });
+      } else {
+        throw new QueryError(`setting an owner failed: ${sql}: ${failure.message}`, failure.code, {
+          hint: 'the target was left unchanged (the schema step runs in one transaction); the --owner-map role must exist and the target role must be a member of it',
+        });
+      }
     }
     await control.query('COMMIT');
   } catch (error) {
@@ -279,4 +319,18 @@ export async function applySchema(input: ApplySchemaInput): Promise<SchemaOutcom
     throw toQueryError(error, 'roles, extensions and pre-data', 'target', control.user);
   }
   return outcome;
+}
+
+/** Run one statement in a savepoint: undefined when it ran, else the error (rolled back to before it). */
+async function tryInSavepoint(client: pg.ClientBase, sql: string): Promise<{ message: string; code?: string } | undefined> {
+  await client.query('SAVEPOINT offramp_owner');
+  try {
+    await client.query(sql);
+    await client.query('RELEASE SAVEPOINT offramp_owner');
+    return undefined;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT offramp_owner');
+    const e = error as { message: string; code?: string };
+    return { message: e.message, code: e.code };
+  }
 }

@@ -41,12 +41,9 @@ export interface ExtensionOutcome {
  */
 export async function createExtensions(client: pg.ClientBase, extensions: ExtensionPlan[], schemaFor: (e: ExtensionPlan) => string): Promise<ExtensionOutcome[]> {
   const available = new Map(
-    (await query<{ name: string; default_version: string; installed_version: string | null; schema: string | null }>(
+    (await query<{ name: string; default_version: string; installed_version: string | null; schema: string | null; creatable: boolean }>(
       client,
-      `SELECT a.name, a.default_version, a.installed_version, n.nspname AS schema
-         FROM pg_available_extensions a
-         LEFT JOIN pg_extension e ON e.extname = a.name
-         LEFT JOIN pg_namespace n ON n.oid = e.extnamespace`,
+      loadSql('move/target-extensions.sql'),
     )).map((r) => [r.name, r]),
   );
   const outcomes: ExtensionOutcome[] = [];
@@ -61,6 +58,12 @@ export async function createExtensions(client: pg.ClientBase, extensions: Extens
     if (!target) {
       if (ext.dependents.length > 0) missing.push(ext.name);
       else outcomes.push({ name: ext.name, schema: null, version: null, action: 'skipped', reason: 'not available on the target and nothing copied uses it', dependents: [] });
+      continue;
+    }
+    // One rule for what the platform installs itself (pg_stat_statements, an unused pgcrypto, ...):
+    // nothing copied depends on it and this role may not create it, so it is not required.
+    if (!target.installed_version && !target.creatable && ext.dependents.length === 0) {
+      outcomes.push({ name: ext.name, schema: null, version: null, action: 'skipped', reason: 'nothing copied uses it, and only a superuser may create it on the target', dependents: [] });
       continue;
     }
     if (target.installed_version) {

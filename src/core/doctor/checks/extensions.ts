@@ -6,7 +6,13 @@
 import type { Check, CheckOutcome } from '../../../checks/types.js';
 import { loadSql, query } from '../../../db/sql.js';
 import { isPlatformOnlyExtension, MANAGED_SCHEMAS } from '../../supabase/platform.js';
+import { quoteIdent } from '../../../db/sql-parse.js';
 import { cached, majorOf, unavailable, type DoctorContext, type ReadySide } from '../context.js';
+
+/** The schema an extension goes to on the target: the Supabase `extensions` schema may be relocated (--extensions-schema). */
+export function targetSchemaOf(ctx: DoctorContext, e: { schema: string }): string {
+  return e.schema === 'extensions' ? ctx.settings.extensionsSchema : e.schema;
+}
 
 export interface InstalledExtension {
   name: string;
@@ -86,6 +92,11 @@ function dependents(e: InstalledExtension): string {
 export interface ExtensionPlan {
   /** Not available on the target and not platform-only: the copy would fail. */
   missing: InstalledExtension[];
+  /**
+   * Nothing copied depends on it and the target cannot (or this role may not) create it: the
+   * platform installed it for itself (pg_stat_statements, an unused pgcrypto, ...). Not required.
+   */
+  unused: InstalledExtension[];
   /** Platform-only and not available: left behind. */
   skipped: InstalledExtension[];
   /** Available, not yet installed: offramp will CREATE EXTENSION them. */
@@ -95,14 +106,24 @@ export interface ExtensionPlan {
   older: Array<{ name: string; source: string; target: string }>;
 }
 
-export function planExtensions(source: InstalledExtension[], target: AvailableExtension[]): ExtensionPlan {
+/**
+ * What happens to each source extension on the target. One rule for extensions the platform
+ * installs itself: when no copied object depends on one (from the catalog) and the target cannot
+ * give it to this role, it is skipped and reported, never required. `canCreateAny`: superuser.
+ */
+export function planExtensions(source: InstalledExtension[], target: AvailableExtension[], canCreateAny = true): ExtensionPlan {
   const available = new Map(target.map((a) => [a.name, a]));
-  const plan: ExtensionPlan = { missing: [], skipped: [], toCreate: [], alreadyInstalled: [], older: [] };
+  const plan: ExtensionPlan = { missing: [], unused: [], skipped: [], toCreate: [], alreadyInstalled: [], older: [] };
   for (const e of source) {
     if (e.name === 'plpgsql') continue;
     const a = available.get(e.name);
     if (!a) {
-      (isPlatformOnlyExtension(e.name) ? plan.skipped : plan.missing).push(e);
+      if (isPlatformOnlyExtension(e.name)) plan.skipped.push(e);
+      else (e.user_dependents > 0 ? plan.missing : plan.unused).push(e);
+      continue;
+    }
+    if (!a.installed_version && !a.trusted && !canCreateAny && e.user_dependents === 0) {
+      plan.unused.push(e);
       continue;
     }
     const targetVersion = a.installed_version ?? a.default_version;
@@ -122,11 +143,12 @@ export const targetExtensionsCheck: Check<DoctorContext> = {
     if (skip) return skip;
     const source = ctx.source as ReadySide;
     const target = ctx.target as ReadySide;
-    const plan = planExtensions(await sourceExtensions(ctx, source), await targetAvailableExtensions(ctx, target));
+    const plan = planExtensions(await sourceExtensions(ctx, source), await targetAvailableExtensions(ctx, target), target.facts.is_superuser);
     const major = majorOf(target.facts.version_num);
     const evidence = {
       missing: plan.missing.map((e) => ({ name: e.name, version: e.version, userDependents: e.user_dependents, examples: e.examples })),
       skippedPlatformOnly: plan.skipped.map((e) => ({ name: e.name, userDependents: e.user_dependents, examples: e.examples })),
+      skippedUnused: plan.unused.map((e) => e.name),
       toCreate: plan.toCreate.map((e) => e.name),
       alreadyInstalled: plan.alreadyInstalled.map((e) => e.name),
       olderOnTarget: plan.older,
@@ -159,7 +181,8 @@ export const targetExtensionsCheck: Check<DoctorContext> = {
       };
     }
     const names = [...plan.toCreate, ...plan.alreadyInstalled].map((e) => e.name);
-    return { status: 'pass', detail: names.length ? `all available: ${names.join(', ')}` : 'the source has no extensions to carry over', evidence };
+    const unused = plan.unused.length ? `; not required (nothing copied uses them), skipped: ${plan.unused.map((e) => e.name).join(', ')}` : '';
+    return { status: 'pass', detail: `${names.length ? `all available: ${names.join(', ')}` : 'the source has no extensions to carry over'}${unused}`, evidence };
   },
 };
 
@@ -183,16 +206,19 @@ export const targetCreateExtensionsCheck: Check<DoctorContext> = {
         evidence: { superuser: false, canCreateInDatabase: f.can_create_schema, ownsDatabase: f.owns_database },
       };
     }
-    const plan = planExtensions(await sourceExtensions(ctx, ctx.source as ReadySide), await targetAvailableExtensions(ctx, target));
-    const untrusted = plan.toCreate.filter((e) => !e.trusted).map((e) => e.name);
+    const plan = planExtensions(await sourceExtensions(ctx, ctx.source as ReadySide), await targetAvailableExtensions(ctx, target), false);
+    const untrustedExtensions = plan.toCreate.filter((e) => !e.trusted);
+    const untrusted = untrustedExtensions.map((e) => e.name);
     const trusted = plan.toCreate.filter((e) => e.trusted).map((e) => e.name);
-    const evidence = { superuser: false, canCreateInDatabase: f.can_create_schema, ownsDatabase: f.owns_database, untrusted, trusted };
+    const unused = plan.unused.map((e) => e.name);
+    const evidence = { superuser: false, canCreateInDatabase: f.can_create_schema, ownsDatabase: f.owns_database, untrusted, trusted, skippedUnused: unused };
     if (untrusted.length > 0) {
       return {
         status: 'fail',
-        detail: `${untrusted.join(', ')} can only be created by a superuser, and ${f.current_user} is not one`,
-        hint: `connect as a superuser, or have one run on the target: CREATE SCHEMA IF NOT EXISTS extensions; ${untrusted.map((n) => `CREATE EXTENSION IF NOT EXISTS "${n}" WITH SCHEMA extensions;`).join(' ')}`,
+        detail: `${untrustedExtensions.map((e) => `${e.name}${dependents(e)}`).join('; ')}: only a superuser may create ${untrusted.length === 1 ? 'it' : 'them'}, and ${f.current_user} is not one`,
+        hint: `connect as a superuser, or have an administrator run the SQL below once on database ${f.database}; then rerun doctor`,
         evidence,
+        adminSql: untrustedExtensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(targetSchemaOf(ctx, e))};`),
       };
     }
     if (trusted.length > 0 && !how) {
@@ -203,9 +229,10 @@ export const targetCreateExtensionsCheck: Check<DoctorContext> = {
         evidence,
       };
     }
+    const notRequired = unused.length ? `; not required (nothing copied uses them, only a superuser may create them), skipped: ${unused.join(', ')}` : '';
     if (trusted.length > 0) {
-      return { status: 'pass', detail: `trusted extensions ${trusted.join(', ')} can be created by ${f.current_user} (${how})`, evidence };
+      return { status: 'pass', detail: `trusted extensions ${trusted.join(', ')} can be created by ${f.current_user} (${how})${notRequired}`, evidence };
     }
-    return { status: 'pass', detail: 'no extension needs to be created on the target', evidence };
+    return { status: 'pass', detail: `no extension needs to be created on the target${notRequired}`, evidence };
   },
 };

@@ -5,6 +5,7 @@
 import type { Check, CheckOutcome } from '../../../checks/types.js';
 import { loadSql, query } from '../../../db/sql.js';
 import { API_ROLES, isPlatformRole, MANAGED_SCHEMAS } from '../../supabase/platform.js';
+import { quoteIdent } from '../../../db/sql-parse.js';
 import { unavailable, type DoctorContext, type ReadySide } from '../context.js';
 
 /** `target.writable`: not a standby, not read-only by default. */
@@ -92,16 +93,13 @@ export const targetCreateRolesCheck: Check<DoctorContext> = {
       return { status: 'pass', detail: needed.length ? `roles named by policies and grants already exist: ${needed.map((r) => r.role).join(', ')}` : 'no roles need creating', evidence };
     }
     if (canCreate) return { status: 'pass', detail: `will create ${missing.join(', ')} (NOLOGIN) as ${f.current_user} (${why})`, evidence };
-    const custom = missing.filter((r) => !API_ROLES.includes(r));
-    const hint = `ALTER ROLE "${f.current_user}" CREATEROLE, or have an admin run: ${missing.map((r) => `CREATE ROLE "${r}" NOLOGIN;`).join(' ')}`;
-    if (custom.length > 0) {
-      return { status: 'fail', detail: `${missing.join(', ')} do not exist on the target and ${f.current_user} cannot create roles (${why})`, hint, evidence };
-    }
+    // The copy creates these (RLS policies and grants name them): without CREATEROLE it cannot.
     return {
-      status: 'warn',
-      detail: `API roles ${missing.join(', ')} do not exist on the target and ${f.current_user} cannot create them; needed only if RLS is kept on the target`,
-      hint,
+      status: 'fail',
+      detail: `${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist on the target, policies or grants name ${missing.length === 1 ? 'it' : 'them'}, and ${f.current_user} cannot create roles (${why})`,
+      hint: `have an administrator run the SQL below once (or ALTER ROLE "${f.current_user}" CREATEROLE); then rerun doctor`,
       evidence,
+      adminSql: missing.map((r) => `CREATE ROLE ${quoteIdent(r)} NOLOGIN NOINHERIT${r === 'service_role' ? ' BYPASSRLS' : ''};`),
     };
   },
 };
