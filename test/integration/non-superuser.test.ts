@@ -65,7 +65,8 @@ describe('non-superusers on both sides', () => {
     [cluster, source] = await Promise.all([startCluster({ flavour: 'system' }), fixtureDatabase()]);
     // The platform's `postgres`, as supabase-facts.md §1 describes it: not a superuser.
     sourceRole = `platform_pg_${randomBytes(3).toString('hex')}`;
-    await sql(source.url, `
+    // Roles with REPLICATION need the bootstrap superuser (the fixture's postgres is not one).
+    await sql(source.adminUrl, `
       CREATE ROLE ${sourceRole} LOGIN NOSUPERUSER CREATEROLE REPLICATION BYPASSRLS PASSWORD '${SOURCE_PASSWORD}';
       GRANT anon, authenticated, service_role, pg_read_all_data TO ${sourceRole};
       -- a view the copy defers (auth stays behind), owned by the platform role
