@@ -3,7 +3,7 @@
  * database (empty, or a clone of the fixture template) and drops it afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
 
 export function urlWithDatabase(url: string, database: string): string {
@@ -56,4 +56,20 @@ export function emptySourceDatabase(): Promise<TestDatabase> {
 /** An empty database on the target server (PostGIS available). */
 export function emptyTargetDatabase(): Promise<TestDatabase> {
   return createOn(inject('targetAdminUrl'), 'tgt');
+}
+
+/**
+ * A `track` for one test file: every database it is given is dropped after the file's tests
+ * (the block each move test used to write out for itself).
+ */
+export function trackDatabases(): (p: Promise<TestDatabase>) => Promise<TestDatabase> {
+  const made: TestDatabase[] = [];
+  afterAll(async () => {
+    await Promise.all(made.map((d) => d.drop()));
+  });
+  return async (p) => {
+    const db = await p;
+    made.push(db);
+    return db;
+  };
 }

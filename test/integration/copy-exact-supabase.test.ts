@@ -9,27 +9,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { dumpDatabase } from '../../src/core/move/dump.js';
 import { restoreDatabase } from '../../src/core/move/restore.js';
 import { validate } from '../../src/core/validate/index.js';
 import type { SchemaDifference, ValidateReport } from '../../src/core/validate/types.js';
 import { silentProgress } from '../../src/output/progress.js';
-import { emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { emptyTargetDatabase, fixtureDatabase, type TestDatabase, trackDatabases } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
 import { killAtFault } from './fault-helpers.js';
 import { sql, tableStates } from './move-helpers.js';
 
-const made: TestDatabase[] = [];
-const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
-  const db = await p;
-  made.push(db);
-  return db;
-};
-afterAll(async () => {
-  await Promise.all(made.map((d) => d.drop()));
-});
+const track = trackDatabases();
 const tmp = (label: string): string => mkdtempSync(join(tmpdir(), `offramp-exact-${label}-`));
 
 /** What the auth stage gives a self-hosted target (policies calling auth.uid() can then load). */

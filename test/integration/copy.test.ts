@@ -2,23 +2,15 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyDatabase, copyOptions, type CopyOptions } from '../../src/core/move/copy.js';
 import { silentProgress } from '../../src/output/progress.js';
-import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, trackDatabases } from '../bed/databases.js';
 import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
 import { explainedByDeferred } from './compare-helpers.js';
 
 const HARD_TYPES = readFileSync(new URL('./hard-types.sql', import.meta.url), 'utf8');
-const made: TestDatabase[] = [];
-const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
-  const db = await p;
-  made.push(db);
-  return db;
-};
-afterAll(async () => {
-  await Promise.all(made.map((d) => d.drop()));
-});
+const track = trackDatabases();
 
 /** Defaults plus a fresh work directory, so journals of different tests never meet. */
 function options(source: string, target: string, extra: Partial<CopyOptions> = {}): CopyOptions {

@@ -7,20 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
-import { emptySourceDatabase, emptyTargetDatabase, type TestDatabase } from '../bed/databases.js';
+import { describe, expect, it } from 'vitest';
+import { emptySourceDatabase, emptyTargetDatabase, trackDatabases } from '../bed/databases.js';
 import { sql } from './move-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/offramp.js', import.meta.url));
-const made: TestDatabase[] = [];
-const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
-  const db = await p;
-  made.push(db);
-  return db;
-};
-afterAll(async () => {
-  await Promise.all(made.map((d) => d.drop()));
-});
+const track = trackDatabases();
 
 /** The built CLI started from a shell with the given umask. */
 async function underUmask(umask: string, args: string[]): Promise<number> {

@@ -10,25 +10,17 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { dumpDatabase } from '../../src/core/move/dump.js';
 import { restoreDatabase } from '../../src/core/move/restore.js';
 import { silentProgress } from '../../src/output/progress.js';
-import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, type TestDatabase } from '../bed/databases.js';
+import { emptySourceDatabase, emptyTargetDatabase, fixtureDatabase, trackDatabases } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
 import { schemaFingerprint, sql, tableStates } from './move-helpers.js';
 import { explainedByDeferred } from './compare-helpers.js';
 
-const made: TestDatabase[] = [];
-const track = async (p: Promise<TestDatabase>): Promise<TestDatabase> => {
-  const db = await p;
-  made.push(db);
-  return db;
-};
-afterAll(async () => {
-  await Promise.all(made.map((d) => d.drop()));
-});
+const track = trackDatabases();
 const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), `offramp-${prefix}-`));
 
 /** Schemas of a database other than the system ones. */
