@@ -130,7 +130,8 @@ function expandPaths(paths: string[]): { files: string[]; offrampDump?: string }
   for (const p of paths.map((x) => resolve(x))) {
     if (!existsSync(p)) throw new UsageError(`${p} does not exist`, { hint: ACCEPTED_HINT });
     if (statSync(p).isDirectory()) {
-      if (existsSync(join(p, 'manifest.json'))) {
+      // schema-meta.json without a manifest: an offramp dump that did not finish (restore says so).
+      if (existsSync(join(p, 'manifest.json')) || existsSync(join(p, 'schema-meta.json'))) {
         if (paths.length > 1) throw new UsageError('an offramp dump directory is restored on its own', { hint: 'pass one --from for an offramp dump' });
         return { files: [], offrampDump: p };
       }

@@ -18,6 +18,7 @@ import { connect } from '../../db/connect.js';
 import { endClient, throwIfStopped } from '../../db/sessions.js';
 import { applyEdits, quoteIdent, rangeVarName, scanTokens, type SqlStatement } from '../../db/sql-parse.js';
 import { ArtifactError } from '../move/artifact.js';
+import { registerSecret } from '../../secrets.js';
 import type { Progress, StepHandle } from '../../output/progress.js';
 import type { BackupFile } from './detect.js';
 import { readBackup } from './reader.js';
@@ -199,7 +200,13 @@ class Loader {
     this.note(statement);
     file.statements++;
     const cut = withoutPassword(statement);
-    if (cut.hadPassword) this.report.roles.passwordsFound++;
+    if (cut.hadPassword) {
+      this.report.roles.passwordsFound++;
+      // Never applied, and redacted should it ever reach a message (a server error quoting it).
+      const password = (statement.node.options as Array<{ DefElem: { defname: string; arg?: { String?: { sval?: string } } } }>)
+        .find((o) => o.DefElem.defname === 'password')?.DefElem.arg?.String?.sval;
+      if (password) registerSecret(password);
+    }
     if (cut.sql === undefined) return;
     const client = await this.session();
     if (!client) return this.defer(file.path, line, statement, this.connectError!);
