@@ -32,6 +32,8 @@ export interface ScratchSource {
   /** The same database as the scratch server's superuser (supabase_admin). */
   adminUrl: string;
   database: string;
+  /** The scratch server's data directory (removed with the server). */
+  dataDir: string;
   load: LoadReport;
 }
 
@@ -93,7 +95,7 @@ export async function withScratchSource<T>(backup: DetectedBackup, options: Scra
     const adminUrl = cluster.urlFor(PROJECT_DATABASE);
     Object.assign(load, await platformCounts(adminUrl));
     const url = await userUrl(cluster, PROJECT_DATABASE);
-    return await fn({ url, adminUrl, database: PROJECT_DATABASE, load });
+    return await fn({ url, adminUrl, database: PROJECT_DATABASE, dataDir: cluster.dataDir, load });
   } finally {
     await cluster.stop();
   }
