@@ -54,6 +54,11 @@ export interface LoadReport {
   database: string;
   applied: number;
   deferred: DeferredStatement[];
+  /**
+   * Materialized views the files left unpopulated, refreshed on the scratch server: the
+   * supabase db dump trio has `WITH NO DATA` in its schema file and no REFRESH in its data file.
+   */
+  refreshedViews: string[];
   /** Found on the scratch server after the load (absent when the file has no such table). */
   authUsers?: number;
   storageObjects?: number;
@@ -154,7 +159,7 @@ class Loader {
   constructor(private readonly target: LoadTarget) {
     this.current = target.database;
     this.report = {
-      files: [], schemas: [], extensions: [], roles: { created: 0, passwordsFound: 0 }, databases: [], database: target.database, applied: 0, deferred: [],
+      files: [], schemas: [], extensions: [], roles: { created: 0, passwordsFound: 0 }, databases: [], database: target.database, applied: 0, deferred: [], refreshedViews: [],
     };
   }
 

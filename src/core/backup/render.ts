@@ -14,6 +14,7 @@ export function renderRestoreFromText(r: RestoreFromResult, c: ChalkInstance): s
   if (load.authUsers !== undefined) lines.push(`    auth users: ${load.authUsers}`);
   if (load.storageObjects !== undefined) lines.push(`    storage objects: ${load.storageObjects} (metadata only: the files themselves are not in a database backup)`);
   lines.push(`    ${load.applied} statements applied on the scratch server`);
+  if (load.refreshedViews.length > 0) lines.push(`    materialized views the file left empty, refreshed: ${load.refreshedViews.join(', ')}`);
   if (load.deferred.length > 0) {
     lines.push('', c.yellow(`  ${load.deferred.length} statements the scratch server could not take (left behind):`));
     for (const d of load.deferred.slice(0, 20)) lines.push(`    ${d.file}:${d.line} ${d.kind} ${d.object}: ${d.reason}`);
