@@ -19,6 +19,8 @@ import { withScratchSource } from './scratch.js';
 
 export interface RestoreFromOptions extends Omit<RestoreOptions, 'from'> {
   from: string[];
+  /** Where the scratch server's data directory is made (default: the OS temp dir). */
+  scratchDir?: string;
 }
 
 export interface BackupRestoreResult {
@@ -54,7 +56,7 @@ export async function restoreFrom(options: RestoreFromOptions, progress: Progres
     return { kind: 'offramp-dump', ok: restore.ok, restore };
   }
   progress.log('info', `${options.from.join(', ')}: ${describeSource(backup)}${backup.serverVersion ? ` of PostgreSQL ${backup.serverVersion}` : ''}`);
-  return withScratchSource(backup, { progress }, async (scratch) => {
+  return withScratchSource(backup, { progress, ...(options.scratchDir ? { workDir: options.scratchDir } : {}) }, async (scratch) => {
     const copied = await copyDatabase(copyOptions(scratch.url, options.target, {
       jobs: options.jobs, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, workDir: options.workDir,
       yes: options.yes, connectTimeoutSeconds: options.connectTimeoutSeconds, analyze: options.analyze,
