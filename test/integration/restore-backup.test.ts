@@ -12,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectBackup } from '../../src/core/backup/detect.js';
+import { renderRestoreFromText } from '../../src/core/backup/render.js';
 import { restoreFrom, type BackupRestoreResult, type RestoreFromOptions } from '../../src/core/backup/restore-backup.js';
 import { withScratchSource } from '../../src/core/backup/scratch.js';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
@@ -113,11 +115,34 @@ describe('restore --from a backup file', () => {
     // The trio's schema file creates materialized views WITH NO DATA and its data file never refreshes them.
     if (kind === 'supabase-cli') expect(result.load.refreshedViews).toContain('public.author_stats');
     else expect(result.load.refreshedViews).toEqual([]);
+    // The text report says what the file held and what was left behind.
+    const text = renderRestoreFromText(result, new Chalk({ level: 0 }));
+    expect(text).toContain('in the file:');
+    expect(text).toContain(`auth users: ${fixtureCounts.users}`);
+    expect(text).toMatch(/copy finished: \d+ tables/);
     if (kind === 'dashboard') {
       // pg_dumpall carries role passwords: counted, never applied or shown.
       expect(result.load.roles.passwordsFound).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(result)).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
     }
+  }, 300_000);
+});
+
+describe('offramp restore --from FILE (the CLI)', () => {
+  it('--output ndjson: load progress in bytes of the file and statements, the result, and no password anywhere', async () => {
+    const target = await track(emptyTargetDatabase());
+    const r = await runCli(['restore', '--from', files.dashboard, '--target', target.url, '--output', 'ndjson', '--work-dir', workDir()]);
+    expect(r.exitCode).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const load = events.filter((e) => e.type === 'progress' && String(e.step).startsWith('load db_cluster-') && e.status === 'update');
+    expect(load.length).toBeGreaterThan(0);
+    expect(load.at(-1)).toMatchObject({ unit: 'bytes', total: readFileSync(files.dashboard).length, current: readFileSync(files.dashboard).length, message: expect.stringMatching(/\d+ statements applied/) });
+    expect(events.at(-1)).toMatchObject({ type: 'result', ok: true, command: 'restore', result: { kind: 'dashboard', load: { roles: { passwordsFound: expect.any(Number) } } } });
+    // The fixture's own password and the file's password hashes never come out; nor does the scratch server's URL.
+    const out = r.stdout + r.stderr;
+    expect(out).not.toContain(new URL(files.fixtureUserUrl).password);
+    expect(out).not.toMatch(/SCRAM-SHA-256\$|md5[0-9a-f]{32}/);
+    expect(await tableStates(target.url, ['public'])).toEqual(fixtureTables);
   }, 300_000);
 });
 
