@@ -109,6 +109,7 @@ describe('restore --from a backup file', () => {
     expect(result.load.schemas.find((s) => s.name === 'public')!.rows).toBe(Object.values(fixtureTables).reduce((n, t) => n + t.rows, 0));
     expect(result.load.extensions.map((e) => e.name)).toEqual(expect.arrayContaining(['pgcrypto', 'postgis']));
     expect(result.leftBehind.schemasNotCopied).toEqual(expect.arrayContaining(['storage']));
+    expect(result.leftBehind.databasesNotCopied).toEqual([]);
     // Nothing names the scratch server: it is gone once the restore returns.
     expect(result.copy.source).toContain(kind);
     expect(result.copy.deferredFile ?? '').not.toMatch(/127\.0\.0\.1|offramp-pg-/);

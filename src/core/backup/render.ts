@@ -20,6 +20,7 @@ export function renderRestoreFromText(r: RestoreFromResult, c: ChalkInstance): s
     for (const d of load.deferred.slice(0, 20)) lines.push(`    ${d.file}:${d.line} ${d.kind} ${d.object}: ${d.reason}`);
     if (load.deferred.length > 20) lines.push(c.dim(`    … ${load.deferred.length - 20} more (see --json)`));
   }
+  if (r.leftBehind.databasesNotCopied.length > 0) lines.push(c.yellow(`  databases in the file not restored (only the project database is): ${r.leftBehind.databasesNotCopied.join(', ')}`));
   if (r.leftBehind.schemasNotCopied.length > 0) lines.push(c.dim(`  schemas left to later stages: ${r.leftBehind.schemasNotCopied.join(', ')}`));
   lines.push('', renderCopyText(r.copy, c));
   return lines.join('\n');

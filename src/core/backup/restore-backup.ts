@@ -35,6 +35,8 @@ export interface BackupRestoreResult {
   leftBehind: {
     notLoaded: LoadReport['deferred'];
     schemasNotCopied: string[];
+    /** Other databases of a pg_dumpall file: only the project database is restored. */
+    databasesNotCopied: string[];
     deferredObjects: number;
   };
   copy: CopyResult;
@@ -57,6 +59,10 @@ export async function restoreFrom(options: RestoreFromOptions, progress: Progres
   }
   progress.log('info', `${options.from.join(', ')}: ${describeSource(backup)}${backup.serverVersion ? ` of PostgreSQL ${backup.serverVersion}` : ''}`);
   return withScratchSource(backup, { progress, ...(options.scratchDir ? { workDir: options.scratchDir } : {}) }, async (scratch) => {
+    const otherDatabases = scratch.load.databases.filter((d) => d !== scratch.database && !['template0', 'template1'].includes(d));
+    if (otherDatabases.length > 0) {
+      progress.log('warn', `the file also holds the database${otherDatabases.length > 1 ? 's' : ''} ${otherDatabases.join(', ')}: only "${scratch.database}" (the project database) is restored`);
+    }
     const copied = await copyDatabase(copyOptions(scratch.url, options.target, {
       jobs: options.jobs, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, workDir: options.workDir,
       yes: options.yes, connectTimeoutSeconds: options.connectTimeoutSeconds, analyze: options.analyze,
@@ -70,7 +76,7 @@ export async function restoreFrom(options: RestoreFromOptions, progress: Progres
       ...(backup.serverVersion ? { serverVersion: backup.serverVersion } : {}),
       target: copy.target,
       load: scratch.load,
-      leftBehind: { notLoaded: scratch.load.deferred, schemasNotCopied: copy.excludedSchemas, deferredObjects: copy.deferred.length },
+      leftBehind: { notLoaded: scratch.load.deferred, schemasNotCopied: copy.excludedSchemas, databasesNotCopied: otherDatabases, deferredObjects: copy.deferred.length },
       copy,
     };
   });
