@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { examples } from './context.js';
+import { checkOutputFile } from './output-file.js';
 import type { Run } from './index.js';
 
 export function defineInspect(program: Command, run: Run): void {
@@ -16,6 +17,7 @@ export function defineInspect(program: Command, run: Run): void {
     ))
     .action((options: Record<string, unknown>, command: Command) =>
       run(async (ctx, opts) => {
+        checkOutputFile('--markdown', opts.markdown);
         const { config } = ctx.config();
         if (!config.source) {
           throw new UsageError('no source database given', { hint: 'pass --source postgresql://… or set OFFRAMP_SOURCE_URL' });
