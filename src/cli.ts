@@ -57,7 +57,7 @@ function interruptHint(command: string): string {
   switch (command) {
     case 'copy': return 'what was committed is kept: run the same offramp copy command with --resume (offramp copy --resume) to finish the job';
     case 'dump': return 'the dump is incomplete (it has no manifest, so restore refuses it): run offramp dump again with --yes';
-    case 'restore': return 'the target is partly loaded: run offramp restore again with --yes to replace it';
+    case 'restore': return 'the target is partly loaded: run offramp restore again with --yes to replace it (a backup file is simply loaded again)';
     default: return 'run the command again';
   }
 }

@@ -54,6 +54,11 @@ export interface LoadReport {
   database: string;
   applied: number;
   deferred: DeferredStatement[];
+  /**
+   * Materialized views the files left unpopulated, refreshed on the scratch server: the
+   * supabase db dump trio has `WITH NO DATA` in its schema file and no REFRESH in its data file.
+   */
+  refreshedViews: string[];
   /** Found on the scratch server after the load (absent when the file has no such table). */
   authUsers?: number;
   storageObjects?: number;
@@ -119,14 +124,41 @@ export function withoutPassword(statement: SqlStatement): PasswordCut {
   return { sql: applyEdits(statement.text, [{ start: tokens[first]!.start, end: tokens[last]!.end, replacement: '' }]), hadPassword: true };
 }
 
+/** psql's meta-command arguments: blank-separated words; "…" keeps blanks ("" is a quote), '…' too. */
+function metaArguments(args: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const ch = args[i]!;
+    if (ch === ' ' || ch === '\t') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (ch === '"' || ch === "'") {
+      word ??= '';
+      for (i++; i < args.length; i++) {
+        if (args[i] === ch && args[i + 1] === ch && ch === '"') word += args[++i];
+        else if (args[i] === '\\' && ch === "'") word += args[++i] ?? '';
+        else if (args[i] === ch) break;
+        else word += args[i];
+      }
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
 /** `\connect` arguments: a plain or quoted name, or pg_dumpall's `-reuse-previous=on "dbname='x'"`. */
 export function connectTarget(args: string): string | undefined {
-  const words = args.split(' ').filter((w) => w && !w.startsWith('-'));
-  const first = words[0];
-  if (!first) return undefined;
-  const unquoted = first.startsWith('"') ? first.slice(1, -1).replace(/""/g, '"') : first;
-  const conninfo = /^dbname='((?:[^'\\]|\\.)*)'$/.exec(unquoted);
-  return conninfo ? conninfo[1]!.replace(/\\(.)/g, '$1') : unquoted;
+  const first = metaArguments(args).find((w) => !w.startsWith('-'));
+  if (first === undefined) return undefined;
+  // A conninfo string: its dbname (single-quoted, backslash escapes), as pg_dumpall writes it.
+  if (first.startsWith('dbname=')) {
+    const value = first.slice('dbname='.length);
+    return value.startsWith("'") ? metaArguments(value)[0] : value.split(' ')[0];
+  }
+  return first;
 }
 
 async function* batches(rows: AsyncIterable<string>, counter: { rows: number }): AsyncGenerator<string> {
@@ -154,7 +186,7 @@ class Loader {
   constructor(private readonly target: LoadTarget) {
     this.current = target.database;
     this.report = {
-      files: [], schemas: [], extensions: [], roles: { created: 0, passwordsFound: 0 }, databases: [], database: target.database, applied: 0, deferred: [],
+      files: [], schemas: [], extensions: [], roles: { created: 0, passwordsFound: 0 }, databases: [], database: target.database, applied: 0, deferred: [], refreshedViews: [],
     };
   }
 

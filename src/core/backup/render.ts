@@ -14,11 +14,13 @@ export function renderRestoreFromText(r: RestoreFromResult, c: ChalkInstance): s
   if (load.authUsers !== undefined) lines.push(`    auth users: ${load.authUsers}`);
   if (load.storageObjects !== undefined) lines.push(`    storage objects: ${load.storageObjects} (metadata only: the files themselves are not in a database backup)`);
   lines.push(`    ${load.applied} statements applied on the scratch server`);
+  if (load.refreshedViews.length > 0) lines.push(`    materialized views the file left empty, refreshed: ${load.refreshedViews.join(', ')}`);
   if (load.deferred.length > 0) {
     lines.push('', c.yellow(`  ${load.deferred.length} statements the scratch server could not take (left behind):`));
     for (const d of load.deferred.slice(0, 20)) lines.push(`    ${d.file}:${d.line} ${d.kind} ${d.object}: ${d.reason}`);
     if (load.deferred.length > 20) lines.push(c.dim(`    … ${load.deferred.length - 20} more (see --json)`));
   }
+  if (r.leftBehind.databasesNotCopied.length > 0) lines.push(c.yellow(`  databases in the file not restored (only the project database is): ${r.leftBehind.databasesNotCopied.join(', ')}`));
   if (r.leftBehind.schemasNotCopied.length > 0) lines.push(c.dim(`  schemas left to later stages: ${r.leftBehind.schemasNotCopied.join(', ')}`));
   lines.push('', renderCopyText(r.copy, c));
   return lines.join('\n');

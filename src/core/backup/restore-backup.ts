@@ -19,6 +19,8 @@ import { withScratchSource } from './scratch.js';
 
 export interface RestoreFromOptions extends Omit<RestoreOptions, 'from'> {
   from: string[];
+  /** Where the scratch server's data directory is made (default: the OS temp dir). */
+  scratchDir?: string;
 }
 
 export interface BackupRestoreResult {
@@ -33,6 +35,8 @@ export interface BackupRestoreResult {
   leftBehind: {
     notLoaded: LoadReport['deferred'];
     schemasNotCopied: string[];
+    /** Other databases of a pg_dumpall file: only the project database is restored. */
+    databasesNotCopied: string[];
     deferredObjects: number;
   };
   copy: CopyResult;
@@ -54,7 +58,11 @@ export async function restoreFrom(options: RestoreFromOptions, progress: Progres
     return { kind: 'offramp-dump', ok: restore.ok, restore };
   }
   progress.log('info', `${options.from.join(', ')}: ${describeSource(backup)}${backup.serverVersion ? ` of PostgreSQL ${backup.serverVersion}` : ''}`);
-  return withScratchSource(backup, { progress }, async (scratch) => {
+  return withScratchSource(backup, { progress, ...(options.scratchDir ? { workDir: options.scratchDir } : {}) }, async (scratch) => {
+    const otherDatabases = scratch.load.databases.filter((d) => d !== scratch.database && !['template0', 'template1'].includes(d));
+    if (otherDatabases.length > 0) {
+      progress.log('warn', `the file also holds the database${otherDatabases.length > 1 ? 's' : ''} ${otherDatabases.join(', ')}: only "${scratch.database}" (the project database) is restored`);
+    }
     const copied = await copyDatabase(copyOptions(scratch.url, options.target, {
       jobs: options.jobs, extensionsSchema: options.extensionsSchema, ownerMap: options.ownerMap, workDir: options.workDir,
       yes: options.yes, connectTimeoutSeconds: options.connectTimeoutSeconds, analyze: options.analyze,
@@ -68,7 +76,7 @@ export async function restoreFrom(options: RestoreFromOptions, progress: Progres
       ...(backup.serverVersion ? { serverVersion: backup.serverVersion } : {}),
       target: copy.target,
       load: scratch.load,
-      leftBehind: { notLoaded: scratch.load.deferred, schemasNotCopied: copy.excludedSchemas, deferredObjects: copy.deferred.length },
+      leftBehind: { notLoaded: scratch.load.deferred, schemasNotCopied: copy.excludedSchemas, databasesNotCopied: otherDatabases, deferredObjects: copy.deferred.length },
       copy,
     };
   });

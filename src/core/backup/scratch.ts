@@ -68,6 +68,29 @@ async function platformCounts(adminUrl: string): Promise<Pick<LoadReport, 'authU
   });
 }
 
+/** Populate what the files left unpopulated (see LoadReport.refreshedViews); one that fails is deferred with the reason. */
+async function refreshUnpopulatedViews(adminUrl: string, load: LoadReport): Promise<void> {
+  await withClient(adminUrl, { role: 'admin' }, async (c) => {
+    // Dependency order is not known here: views over views are retried until no more succeed.
+    let pending = (await query<{ name: string }>(c, `SELECT format('%I.%I', schemaname, matviewname) AS name FROM pg_matviews WHERE NOT ispopulated ORDER BY 1`)).map((r) => r.name);
+    const reasons = new Map<string, string>();
+    for (let progress = true; pending.length > 0 && progress;) {
+      progress = false;
+      for (const name of [...pending]) {
+        try {
+          await c.query(`REFRESH MATERIALIZED VIEW ${name}`);
+          load.refreshedViews.push(name);
+          pending = pending.filter((p) => p !== name);
+          progress = true;
+        } catch (error) {
+          reasons.set(name, (error as Error).message);
+        }
+      }
+    }
+    for (const name of pending) load.deferred.push({ file: '(after loading)', line: 0, kind: 'RefreshMatViewStmt', object: name, reason: reasons.get(name) ?? 'not refreshed' });
+  });
+}
+
 /** postgres gets a fresh password (the file's are never applied) and can log in, as on the platform. */
 async function userUrl(cluster: LocalCluster, database: string): Promise<string> {
   const password = randomBytes(16).toString('hex');
@@ -93,6 +116,7 @@ export async function withScratchSource<T>(backup: DetectedBackup, options: Scra
     await prepare(cluster, backup);
     const load = await loadBackupFiles({ urlFor: (d) => cluster.urlFor(d), database: PROJECT_DATABASE }, backup.files, progress);
     const adminUrl = cluster.urlFor(PROJECT_DATABASE);
+    await refreshUnpopulatedViews(adminUrl, load);
     Object.assign(load, await platformCounts(adminUrl));
     const url = await userUrl(cluster, PROJECT_DATABASE);
     return await fn({ url, adminUrl, database: PROJECT_DATABASE, dataDir: cluster.dataDir, load });
