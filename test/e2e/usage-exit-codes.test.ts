@@ -19,6 +19,9 @@ beforeAll(async () => {
   url = `postgresql://app:${PASSWORD}@127.0.0.1:${await freePort()}/app`;
   dir = mkdtempSync(join(tmpdir(), 'offramp-usage-'));
   mkdirSync(join(dir, 'empty-dir'));
+  // An offramp dump that never finished: its schema file is there, its manifest (written last) is not.
+  mkdirSync(join(dir, 'unfinished-dump'));
+  writeFileSync(join(dir, 'unfinished-dump', 'schema-meta.json'), '{}');
   writeFileSync(join(dir, 'notes.txt'), 'not a dump\n');
 });
 
@@ -26,6 +29,7 @@ beforeAll(async () => {
 const cases: Array<[string, () => string[], RegExp]> = [
   ['restore --from a path that does not exist', () => ['restore', '--from', join(dir, 'no-such-dump'), '--target', url], /does not exist/],
   ['restore --from a directory that is not a dump', () => ['restore', '--from', join(dir, 'empty-dir'), '--target', url], /empty-dir/],
+  ['restore --from an offramp dump that never finished', () => ['restore', '--from', join(dir, 'unfinished-dump'), '--target', url], /has no manifest\.json/],
   ['inspect --markdown into a missing directory', () => ['inspect', '--source', url, '--markdown', join(dir, 'missing', 'plan.md')], /--markdown .*does not exist/],
   ['validate --junit naming a directory', () => ['validate', '--source', url, '--target', url, '--junit', dir], /--junit .* is a directory/],
   ['copy --owner-map without "="', () => ['copy', '--source', url, '--target', url, '--owner-map', 'postgres'], /--owner-map/],
