@@ -35,6 +35,7 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ['copy --owner-map without "="', () => ['copy', '--source', url, '--target', url, '--owner-map', 'postgres'], /--owner-map/],
   ['copy --jobs 0', () => ['copy', '--source', url, '--target', url, '--jobs', '0'], /jobs/],
   ['doctor --source that is not a URL or a file', () => ['doctor', '--source', join(dir, 'no-such-file.sql')], /no-such-file|URL/],
+  ['watch baseline --log a file that does not exist', () => ['watch', 'baseline', '--log', join(dir, 'no-such-access.log'), '--work-dir', join(dir, 'work')], /cannot read --log .*ENOENT/],
   ['an unknown option', () => ['dump', '--source', url, '--out', join(dir, 'out'), '--sauce'], /unknown option/],
 ];
 
