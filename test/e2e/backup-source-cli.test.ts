@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBackupFiles, withServerVersion, type BackupFiles } from '../bed/backup-files.js';
+import { emptyTargetDatabase, trackDatabases } from '../bed/databases.js';
 import { sql } from '../integration/move-helpers.js';
 import { runCli } from './run-cli.js';
 
+const track = trackDatabases();
 let files: BackupFiles;
 let newer: string;
 
@@ -92,6 +94,22 @@ describe('doctor --source FILE', () => {
     expect(['pass', 'warn']).toContain(doc.result.checks[1]!.status);
   });
 
+  it('with --target: the file\'s checks first, then the target\'s as ever; no source database is connected', async () => {
+    const target = await track(emptyTargetDatabase());
+    const r = await runCli(['doctor', '--source', files.plain, '--target', target.url, '--skip-disk', '--json']);
+    const doc = JSON.parse(r.stdout) as { result: { backup: { kind: string }; target: { reachable: boolean }; source?: unknown; checks: Array<{ id: string; status: string }> } };
+    expect(doc.result.backup.kind).toBe('pg-dump-plain');
+    expect(doc.result.source).toBeUndefined();
+    expect(doc.result.target.reachable).toBe(true);
+    const ids = doc.result.checks.map((c) => c.id);
+    expect(ids.slice(0, 2)).toEqual(['backup-file', 'backup-server-binaries']);
+    expect(ids).toContain('target.connect');
+    expect(doc.result.checks.find((c) => c.id === 'target.connect')!.status).toBe('pass');
+    expect(doc.result.checks.find((c) => c.id === 'source.connect')?.status ?? 'skip').toBe('skip');
+    expect(r.exitCode).toBe(doc.result.checks.some((c) => c.status === 'fail') ? 5 : 0);
+    expect(r.stdout).not.toContain(new URL(target.url).password || 'no-password-in-url');
+  });
+
   it('a URL and a file together is a usage error', async () => {
     const r = await runCli(['doctor', '--source', 'postgresql://u@127.0.0.1:1/x', '--source', files.plain]);
     expect(r.exitCode).toBe(2);
@@ -100,6 +118,14 @@ describe('doctor --source FILE', () => {
 });
 
 describe('inspect --source FILE', () => {
+  it('a file from a newer server: refused before any server starts, exit 5 with the install hint', async () => {
+    const tmp = ownTmp();
+    const r = await runCli(['inspect', '--source', newer, '--json'], { env: { TMPDIR: tmp } });
+    expect(r.exitCode).toBe(5);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'PREFLIGHT_FAILED', hint: expect.stringContaining('apt-get install postgresql-19 postgresql-19-postgis-3') } });
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('a dashboard backup: the fixture\'s inventory, the file facts, no password, and the scratch server gone', async () => {
     const tmp = ownTmp();
     const r = await runCli(['inspect', '--source', files.dashboard, '--json'], { env: { TMPDIR: tmp } });
