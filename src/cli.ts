@@ -25,7 +25,7 @@ export function buildProgram(run: (runner: CommandRunner, options: Record<string
   const program = new Command('offramp')
     .description('Move a production app off hosted Supabase onto self-hosted PostgreSQL + PostGIS, with no data lost.')
     .version(VERSION, '-V, --version')
-    .option('--source <url>', 'source (Supabase) connection URL [env OFFRAMP_SOURCE_URL]')
+    .option('--source <url>', 'source (Supabase) connection URL [env OFFRAMP_SOURCE_URL]; inspect and doctor also take a backup file (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--target <url>', 'target (self-hosted) connection URL [env OFFRAMP_TARGET_URL]')
     .option('-c, --config <file>', 'config file (default: ./offramp.config.yaml or .json)')
     .option('--json', 'print one JSON document on stdout (same as --output json)')
@@ -113,6 +113,11 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   });
   const program = buildProgram(async (runner, options, command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
+    // --source is repeatable (a supabase db dump trio given to inspect/doctor): every value is kept
+    // in `sources`, and `source` is the last one, as a single-valued flag always was.
+    const given = globals.source as unknown as string[] | undefined;
+    globals.sources = given;
+    globals.source = given?.at(-1);
     registerUrlSecrets(globals.source);
     registerUrlSecrets(globals.target);
     const mode = outputMode(globals);

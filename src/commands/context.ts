@@ -6,6 +6,8 @@ import type { CommandOutcome, Reporter } from '../output/reporter.js';
 /** Options every command accepts (declared once on the root program). */
 export interface GlobalOptions {
   source?: string;
+  /** Every --source given, in order (inspect and doctor take several backup files). */
+  sources?: string[];
   target?: string;
   config?: string;
   json?: boolean;

@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { examples } from './context.js';
 import type { Run } from './index.js';
 import { parseOwnerMap } from './move-flags.js';
+import { sourceFiles } from './source-files.js';
 
 export function defineDoctor(program: Command, run: Run): void {
   program
@@ -16,15 +17,18 @@ export function defineDoctor(program: Command, run: Run): void {
       'offramp doctor --source "$SUPABASE_DB_URL" --target postgresql://app@db.internal:5432/app',
       'offramp doctor --json | jq \'.result.checks[] | select(.status=="fail")\'',
       'offramp doctor --json | jq -r \'.result.adminSql[]\'   # what an administrator runs once on the target',
+      'offramp doctor --source db_cluster-01-12-2026@03-00-00.backup   # which PostgreSQL the backup needs locally; no server is started',
     ))
     .action((options: Record<string, unknown>, command: Command) =>
       run(async (ctx, opts) => {
+        const files = sourceFiles(ctx.globals);
         const { config } = ctx.config({
+          ...(files ? { source: undefined } : {}),
           jobs: opts.jobs,
           ownerMap: opts.ownerMap ? parseOwnerMap(opts.ownerMap as string[]) : undefined,
           extensionsSchema: opts.extensionsSchema,
         });
-        if (!config.source && !config.target) {
+        if (!files && !config.source && !config.target) {
           throw new UsageError('doctor needs a source, a target, or both', {
             hint: 'pass --source and --target, or set OFFRAMP_SOURCE_URL / OFFRAMP_TARGET_URL',
           });
@@ -32,7 +36,7 @@ export function defineDoctor(program: Command, run: Run): void {
         const { doctor } = await import('../core/doctor/index.js');
         const { renderDoctorText } = await import('../core/doctor/render.js');
         const report = await doctor(
-          { source: config.source, target: config.target, connectTimeoutSeconds: config.connectTimeoutSeconds, skipDisk: Boolean(opts.skipDisk), jobs: config.jobs,
+          { source: files ? undefined : config.source, ...(files ? { sourceFiles: files } : {}), target: config.target, connectTimeoutSeconds: config.connectTimeoutSeconds, skipDisk: Boolean(opts.skipDisk), jobs: config.jobs,
             extensionsSchema: config.extensionsSchema, ownerMap: config.ownerMap },
           ctx.reporter,
         );

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { redact } from '../secrets.js';
 import { examples } from './context.js';
+import { checkOutputFile } from './output-file.js';
 import type { Run } from './index.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -59,6 +60,8 @@ export function defineValidate(program: Command, run: Run): void {
     ))
     .action((options: Record<string, unknown>, command: Command) =>
       run(async (ctx, opts) => {
+        checkOutputFile('--markdown', opts.markdown);
+        checkOutputFile('--junit', opts.junit);
         const jobs = positiveInt('--jobs', opts.jobs);
         const { config } = ctx.config({
           ...(jobs !== undefined ? { jobs } : {}),

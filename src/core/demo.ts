@@ -17,14 +17,18 @@ import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
+import { makeDashboardBackup, type DashboardBackup } from './demo-backup.js';
+import { restoreFrom, type BackupRestoreResult } from './backup/restore-backup.js';
 import { availableParallelism, tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface DemoOptions {
   scale: number;
   keep: boolean;
   reportFile: string;
+  /** Move through a dashboard-style backup file (pg_dumpall, gzip) and restore --from it, instead of a live copy. */
+  fromBackup?: boolean;
 }
 
 export interface DemoStage {
@@ -44,6 +48,8 @@ export interface DemoResult {
   inspect: Awaited<ReturnType<typeof inspect>>;
   doctor: Awaited<ReturnType<typeof doctor>>;
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
+  /** --from-backup: the backup file made, and what restore --from made of it. */
+  backup?: DashboardBackup & { restore: BackupRestoreResult };
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
   reportFile: string;
@@ -59,6 +65,27 @@ async function timed<T>(stages: DemoStage[], name: string, fn: () => Promise<T>,
 /** Embed a stand-alone report as a section: every heading one level deeper. */
 function demoteHeadings(markdown: string): string {
   return markdown.replace(/^(#{1,5}) /gm, '#$1 ');
+}
+
+/** --from-backup: back the source up as the dashboard does, then restore --from that file into the target. */
+async function backupStages(stages: DemoStage[], source: LocalCluster, targetUrl: string, keep: boolean, progress: Progress): Promise<NonNullable<DemoResult['backup']>> {
+  const dir = mkdtempSync(join(tmpdir(), 'offramp-demo-backup-'));
+  // The file holds the cluster's role password hashes: it goes with the servers unless --keep.
+  try {
+    const made = await timed(stages, 'backup', () => inStep(progress, 'back up the source as the dashboard does (pg_dumpall | gzip)', () => makeDashboardBackup(source, dir)), (b) => ({
+      ok: true, summary: `${b.file.split('/').pop()}, ${b.bytes} bytes`,
+    }));
+    const restore = await timed(stages, 'restore --from', () => restoreFrom({
+      from: [made.file], target: targetUrl, jobs: Math.min(4, availableParallelism()), extensionsSchema: 'extensions', ownerMap: {},
+      workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')), yes: false, connectTimeoutSeconds: 10, analyze: true,
+    }, progress) as Promise<BackupRestoreResult>, (r) => ({
+      ok: r.ok,
+      summary: `${r.kind}: ${r.load.applied} statements loaded, ${r.load.deferred.length} left behind; ${r.copy.totals.tables} tables, ${r.copy.totals.rows} rows copied on`,
+    }));
+    return { ...made, restore };
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function runDemo(options: DemoOptions, progress: Progress): Promise<DemoResult> {
@@ -89,7 +116,11 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
 
     // The copy runs only on a clean preflight, as an engineer would.
     let copied: DemoResult['copy'];
-    if (preflight.summary.fail === 0) {
+    let backup: DemoResult['backup'];
+    if (preflight.summary.fail === 0 && options.fromBackup) {
+      backup = await backupStages(stages, source!, targetUrl, options.keep, progress);
+      copied = backup.restore.copy;
+    } else if (preflight.summary.fail === 0) {
       copied = await timed(stages, 'copy', () => copyDatabase(copyOptions(sourceUrl, targetUrl, {
         jobs: Math.min(4, availableParallelism()), workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
       }), progress), (r) => ({
@@ -130,6 +161,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       demoteHeadings(renderInspectMarkdown(inventory)),
       '',
       renderDoctorMarkdown(preflight),
+      ...(backup ? ['', `## Backup file (offramp demo --from-backup)`, '', `${backup.file} (${backup.bytes} bytes, pg_dumpall | gzip): restored with offramp restore --from; ${backup.restore.load.deferred.length} statements left behind by the load, ${backup.restore.load.roles.passwordsFound} role passwords found and not applied.`] : []),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
@@ -146,6 +178,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       inspect: inventory,
       doctor: preflight,
       copy: copied,
+      ...(backup ? { backup } : {}),
       validate: validated,
       cutover,
       reportFile,

@@ -15,6 +15,7 @@ import { targetCreateRolesCheck, targetCreateSchemasCheck, targetWritableCheck }
 import { targetDefaultPrivilegesCheck, targetExtensionsSchemaCheck } from './checks/target-role.js';
 import { readAccessCheck, snapshotCheck, timeoutsCheck, walLevelCheck } from './checks/source.js';
 import { encodingCheck, sameDatabaseCheck, targetDiskCheck, targetEmptyCheck } from './checks/target-state.js';
+import { backupFileChecks, type DoctorBackupSummary } from './backup-file.js';
 import { closeSide, newDoctorContext, openSide, shortVersion, type DoctorContext, type Side } from './context.js';
 
 export interface DoctorOptions {
@@ -30,6 +31,8 @@ export interface DoctorOptions {
   extensionsSchema?: string;
   /** The copy's --owner-map. */
   ownerMap?: Record<string, string>;
+  /** Backup files given as --source: checked without starting a server (doctor --source FILE). */
+  sourceFiles?: string[];
   /** Run only these checks (copy's preflight); default: all. */
   only?: ReadonlySet<string>;
 }
@@ -48,6 +51,8 @@ export interface DoctorSideSummary {
 
 export interface DoctorReport {
   source?: DoctorSideSummary;
+  /** The backup file given as --source, instead of a source database. */
+  backup?: DoctorBackupSummary;
   target?: DoctorSideSummary;
   jobs: number;
   checks: CheckResult[];
@@ -99,6 +104,21 @@ const QUIET_STEP: StepHandle = { update() {}, succeed() {}, warn() {}, fail() {}
 export async function doctor(options: DoctorOptions, progress: Progress = silentProgress): Promise<DoctorReport> {
   const started = performance.now();
   const jobs = options.jobs ?? DEFAULT_JOBS;
+  if (options.sourceFiles) {
+    // A backup file stands in for the source: its checks come first; the target's run as ever.
+    const file = await backupFileChecks(options.sourceFiles);
+    const rest = options.target ? await doctor({ ...options, source: undefined, sourceFiles: undefined }, progress) : undefined;
+    const checks = [...file.checks, ...(rest?.checks ?? [])];
+    return {
+      backup: file.backup,
+      ...(rest?.target ? { target: rest.target } : {}),
+      jobs,
+      checks,
+      summary: summarize(checks),
+      adminSql: rest?.adminSql ?? [],
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
   const ctx = newDoctorContext(options.source, options.target, {
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? 10,
     skipDisk: Boolean(options.skipDisk),

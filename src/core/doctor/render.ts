@@ -43,7 +43,7 @@ export function renderDoctorText(report: DoctorReport, c: ChalkInstance): string
   const counts = [`${s.pass} pass`, `${s.warn} warn`, `${s.fail} fail`, `${s.skip} skip`].join(' · ');
   return [
     c.bold('offramp doctor'),
-    sideLine('source', report.source, c),
+    report.backup ? `  source  ${report.backup.kind} backup ${report.backup.files.map((f) => f.path).join(' + ')}` : sideLine('source', report.source, c),
     sideLine('target', report.target, c),
     '',
     ...report.checks.flatMap((r) => checkLines(r, width, c)),

@@ -10,7 +10,7 @@ import { isAbsolute, join, posix, relative, resolve, sep, win32 } from 'node:pat
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { z } from 'zod';
-import { OfframpError } from '../../errors.js';
+import { OfframpError, UsageError } from '../../errors.js';
 
 export const MANIFEST = 'manifest.json';
 export const ARTIFACT_FORMAT = 'offramp-dump';
@@ -126,8 +126,9 @@ function checkManifestPaths(dir: string, manifest: Manifest): void {
 /** Read and check the manifest, then every file's size and sha256. Nothing is loaded before this passes. */
 export async function readVerifiedArtifact(dir: string, onFile?: (file: string) => void): Promise<Manifest> {
   const path = join(dir, MANIFEST);
-  if (!existsSync(dir)) throw new ArtifactError(`the dump directory ${dir} does not exist`, 'pass the directory written by offramp dump --out');
-  if (!existsSync(path)) throw new ArtifactError(`${dir} has no ${MANIFEST}: the dump did not finish, or this is not an offramp dump`, REDO);
+  // A --from that names nothing, or something that is not a dump, is the user's input: a usage error (exit 2).
+  if (!existsSync(dir)) throw new UsageError(`the dump directory ${dir} does not exist`, { hint: 'pass the directory written by offramp dump --out' });
+  if (!existsSync(path)) throw new UsageError(`${dir} has no ${MANIFEST}: the dump did not finish, or this is not an offramp dump`, { hint: REDO });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -43,7 +43,16 @@ export async function recordBaseline(options: BaselineOptions, clock: Clock): Pr
     if (samples.length === 0) throw new UsageError(`no probe of ${options.probeUrl} succeeded (${failures} failed): nothing to record`, { hint: 'the baseline is recorded while the service is healthy, before the cutover' });
     baseline = fromSamples(options.probeUrl, samples, clock.now());
   } else if (options.logFile) {
-    const samples = readFileSync(options.logFile, 'utf8').split('\n').map(parseCombinedLine)
+    let text: string;
+    try {
+      text = readFileSync(options.logFile, 'utf8');
+    } catch (error) {
+      // A log path that is not there or not readable is the user's input: a usage error, not a bug.
+      throw new UsageError(`cannot read --log ${options.logFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+        hint: 'give the nginx access log path (combined format followed by $request_time), use --probe URL, or give --p95 MS',
+      });
+    }
+    const samples = text.split('\n').map(parseCombinedLine)
       .filter((e) => e !== null && e.status !== null && e.status < 500 && e.latencyMs !== undefined).map((e) => e!.latencyMs!);
     if (samples.length === 0) {
       throw new UsageError(`${options.logFile} has no timed requests (combined format followed by $request_time)`, {
