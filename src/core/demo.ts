@@ -19,6 +19,7 @@ import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
 import { makeDashboardBackup, type DashboardBackup } from './demo-backup.js';
 import { restoreFrom, type BackupRestoreResult } from './backup/restore-backup.js';
+import { authMigrate, type AuthMigrateResult } from './auth/migrate.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +53,7 @@ export interface DemoResult {
   backup?: DashboardBackup & { restore: BackupRestoreResult };
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
+  auth?: AuthMigrateResult;
   reportFile: string;
 }
 
@@ -86,6 +88,27 @@ async function backupStages(stages: DemoStage[], source: LocalCluster, targetUrl
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
+/** The auth stage: Supabase Auth's users into the target (`keep` layout), and its report section. */
+async function authDemoStage(stages: DemoStage[], source: string, target: string, progress: Progress): Promise<{ result: AuthMigrateResult; markdown: string }> {
+  const result = await timed(stages, 'auth', () => authMigrate({
+    source, target, layout: { kind: 'keep' }, includeSessions: true, includeMfa: true,
+    workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-auth-')), yes: false, connectTimeoutSeconds: 10,
+  }, progress), (r) => ({
+    ok: true,
+    summary: `${r.users.inserted + r.users.updated + r.users.unchanged} users and ${r.identities.source} identities in ${r.usersTable}; ${r.sessions.source} sessions, ${r.mfa.source} MFA factors carried; ${r.objects.length} deferred objects handled`,
+  }));
+  const row = (name: string, t: { source: number; inserted: number; updated: number; unchanged: number }): string =>
+    `| ${name} | ${t.source} | ${t.inserted} | ${t.updated} | ${t.unchanged} |`;
+  const markdown = [
+    '## Auth', '',
+    `Layout \`${result.layout.kind}\`: ${result.usersTable}, ${result.identitiesTable}. Left behind (GoTrue internals): ${result.leftBehindColumns.join(', ')}.`, '',
+    '| table | source | inserted | updated | unchanged |', '| --- | --- | --- | --- | --- |',
+    row('users', result.users), row('identities', result.identities),
+    ...(result.sessions.counts ? [row('sessions', result.sessions.counts)] : []),
+    ...(result.refreshTokens.counts ? [row('refresh tokens', result.refreshTokens.counts)] : []),
+    ...(result.mfa.counts ? [row('MFA factors', result.mfa.counts)] : []),
+  ].join('\n');
+  return { result, markdown };
 }
 
 export async function runDemo(options: DemoOptions, progress: Progress): Promise<DemoResult> {
@@ -147,6 +170,11 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Move the users. Last, so that validate and the cutover rehearsal judge exactly what copy moved
+    // (the auth mapping in validate is issue 10's verify/validate work).
+    let auth: Awaited<ReturnType<typeof authDemoStage>> | undefined;
+    if (validated) auth = await authDemoStage(stages, sourceUrl, targetUrl, progress);
+
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -164,6 +192,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       ...(backup ? ['', `## Backup file (offramp demo --from-backup)`, '', `${backup.file} (${backup.bytes} bytes, pg_dumpall | gzip): restored with offramp restore --from; ${backup.restore.load.deferred.length} statements left behind by the load, ${backup.restore.load.roles.passwordsFound} role passwords found and not applied.`] : []),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(auth ? ['', auth.markdown] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -181,6 +210,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       ...(backup ? { backup } : {}),
       validate: validated,
       cutover,
+      auth: auth?.result,
       reportFile,
     };
   } finally {
