@@ -11,6 +11,7 @@ import { bringHomeAuthObjects, type AuthObjectOutcome } from '../../src/core/aut
 import type { AuthLayout } from '../../src/core/auth/layout.js';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { findNodes, loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
+import { withClient } from '../../src/db/connect.js';
 import { silentProgress } from '../../src/output/progress.js';
 import { emptyTargetDatabase, fixtureDatabase, trackDatabases, type TestDatabase } from '../bed/databases.js';
 import { schemaFingerprint, sql } from './move-helpers.js';
@@ -93,6 +94,14 @@ function authEntriesLeft(path: string): Array<{ header: string; rls: boolean }> 
   });
 }
 
+/** A query with names printed schema-qualified (search_path differs between the fixture's roles). */
+async function pinned<T extends Record<string, unknown>>(url: string, text: string): Promise<T[]> {
+  return withClient(url, { role: 'admin' }, async (c) => {
+    await c.query('SET search_path = pg_catalog');
+    return (await c.query<T>(text)).rows;
+  });
+}
+
 const byName = (outcomes: AuthObjectOutcome[], name: string): AuthObjectOutcome | undefined => outcomes.find((o) => o.name === name);
 
 const TARGET_CATALOG = `
@@ -117,19 +126,22 @@ describe('auth bring-home: keep layout', () => {
     await sql(target.adminUrl, localTables('auth.users', 'auth.identities'));
     expect(await moveUsers(source, target, 'auth.users')).toBeGreaterThan(10);
     first = await bringHomeAuthObjects({ sourceUrl: source.url, targetUrl: target.url, layout, workDir, progress: silentProgress });
+    if (process.env.DEBUG_H10) console.log(JSON.stringify(first, null, 1), readFileSync(deferredPath(workDir, target), 'utf8').slice(0, 6000));
   }, 120_000);
 
   it('creates every foreign key into auth.users, validated, with its ON DELETE action, and they hold', async () => {
-    const onSource = await sql<{ line: string }>(source.adminUrl,
-      `SELECT format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS line FROM pg_constraint
+    const onSource = await pinned<{ line: string; declared: boolean }>(source.adminUrl,
+      `SELECT format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS line, conparentid = 0 AS declared FROM pg_constraint
         WHERE contype = 'f' AND confrelid = 'auth.users'::regclass AND connamespace = 'public'::regnamespace ORDER BY 1`);
-    const onTarget = await sql<{ line: string; convalidated: boolean }>(target.adminUrl,
+    const onTarget = await pinned<{ line: string; convalidated: boolean }>(target.adminUrl,
       `SELECT format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS line, convalidated FROM pg_constraint
         WHERE contype = 'f' AND confrelid = 'auth.users'::regclass AND connamespace = 'public'::regnamespace ORDER BY 1`);
     expect(onSource.length).toBeGreaterThanOrEqual(5);
     expect(onTarget.map((r) => r.line)).toEqual(onSource.map((r) => r.line));
     expect(onTarget.every((r) => r.convalidated)).toBe(true);
-    expect(first.filter((o) => o.kind === 'foreign-key').map((o) => o.status)).toEqual(onSource.map(() => 'created'));
+    // Partitions inherit their parent's constraint: one outcome per declared foreign key.
+    const declared = onSource.filter((r) => r.declared);
+    expect(first.filter((o) => o.kind === 'foreign-key').map((o) => o.status)).toEqual(declared.map(() => 'created'));
 
     // A row pointing at no user is refused.
     await expect(sql(target.adminUrl, `INSERT INTO public.device_tokens (user_id, platform, token) VALUES (gen_random_uuid(), 'ios', 'nobody')`))
@@ -161,10 +173,16 @@ describe('auth bring-home: keep layout', () => {
 
   it('brings the view home with its grant and comment; leaves what calls auth.uid() deferred for RLS', async () => {
     expect(byName(first, 'public.user_directory')?.status).toBe('created');
-    const [view] = await sql<{ acl: string; comment: string }>(target.adminUrl,
-      `SELECT relacl::text AS acl, obj_description(oid, 'pg_class') AS comment FROM pg_class WHERE oid = 'public.user_directory'::regclass`);
+    // Privileges as on the source (the owners' own aside: the target's view belongs to whoever ran offramp), comment as on the source.
+    const VIEW_STATE = `SELECT obj_description(c.oid, 'pg_class') AS comment,
+        (SELECT string_agg(format('%s=%s', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END, a.privilege_type), ',' ORDER BY 1)
+           FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner AND a.grantee::regrole::text NOT IN ('postgres', 'supabase_admin')) AS acl
+        FROM pg_class c WHERE c.oid = 'public.user_directory'::regclass`;
+    const [sourceView] = await sql<{ acl: string; comment: string }>(source.adminUrl, VIEW_STATE);
+    const [view] = await sql<{ acl: string; comment: string }>(target.adminUrl, VIEW_STATE);
     expect(view!.comment).toBe('Who is who, for moderators.');
-    expect(view!.acl).toContain('service_role=r/');
+    expect(sourceView!.acl).toContain('service_role=SELECT');
+    expect(view!.acl).toBe(sourceView!.acl);
     const [rows] = await sql<{ n: string }>(target.adminUrl, 'SELECT count(*) AS n FROM public.user_directory');
     expect(Number(rows!.n)).toBeGreaterThan(10);
     expect(byName(first, 'public.my_account')).toMatchObject({ status: 'still-deferred', reason: expect.stringContaining('auth.uid()') });
@@ -210,6 +228,7 @@ describe('auth bring-home: table layout (public.users)', () => {
     await sql(target.adminUrl, localTables('public.users', 'public.identities', 'last_login_at'));
     await moveUsers(source, target, 'public.users', 'last_login_at');
     first = await bringHomeAuthObjects({ sourceUrl: source.url, targetUrl: target.url, layout, workDir, progress: silentProgress });
+    if (process.env.DEBUG_H10) console.log(JSON.stringify(first, null, 1), readFileSync(deferredPath(workDir, target), 'utf8').slice(0, 6000));
   }, 120_000);
 
   it('points every foreign key at public.users, validated, cascading as on the source', async () => {

@@ -14,6 +14,7 @@ import { ExternalToolError } from '../../errors.js';
 import { redact } from '../../secrets.js';
 import { MANAGED_SCHEMAS } from '../supabase/platform.js';
 import { parseDump } from '../move/dump-sql.js';
+import { statementKeys } from './deferred-file.js';
 import { authRefsOfFunction, authRefsOfTree, type AuthRefs } from './auth-refs.js';
 
 export type DependentKind = 'foreign-key' | 'trigger' | 'view' | 'materialized-view' | 'function';
@@ -102,13 +103,10 @@ async function dumpRelations(source: ConnectionInfo, relations: Array<{ schema: 
   }
   const dump = await parseDump(String(run.stdout));
   const byRelation = new Map<string, string[]>();
-  for (const e of dump.entries) {
-    // Header names: "my_account", "VIEW my_account", "TABLE my_account", "COLUMN my_account.username".
-    const words = e.name.split(' ');
-    const relation = (words.length > 1 ? words.slice(1).join(' ') : e.name);
-    const name = words[0] === 'COLUMN' ? relation.slice(0, relation.lastIndexOf('.')) : relation;
-    const key = `${e.schema}.${name}`;
-    byRelation.set(key, [...(byRelation.get(key) ?? []), ...e.statements.map((s) => s.text)]);
+  for (const st of dump.entries.flatMap((e) => e.statements)) {
+    // Grouped by what each statement names on its parse tree (the view, its comments, its grants).
+    const key = statementKeys(st).find((k) => k.startsWith('relation '));
+    if (key) byRelation.set(key.slice('relation '.length), [...(byRelation.get(key.slice('relation '.length)) ?? []), st.text]);
   }
   return byRelation;
 }

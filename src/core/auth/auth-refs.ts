@@ -43,13 +43,27 @@ const GOTRUE_TABLES: readonly string[] = ['users', 'identities'];
 
 interface RangeVarNode { schemaname?: string; relname?: string; catalogname?: string; location?: number; alias?: { aliasname?: string } }
 
+/**
+ * Every RangeVar of a tree: in node lists they come wrapped (`{RangeVar: {...}}`), in typed
+ * fields (`relation`, `pktable`, `view`) inline, so they are recognised by their own fields.
+ */
+export function rangeVars(node: unknown, out: RangeVarNode[] = []): RangeVarNode[] {
+  if (Array.isArray(node)) {
+    for (const item of node) rangeVars(item, out);
+  } else if (node && typeof node === 'object') {
+    if ('relname' in node && 'relpersistence' in node) out.push(node as RangeVarNode);
+    for (const value of Object.values(node)) rangeVars(value, out);
+  }
+  return out;
+}
+
 function gotrueTableOf(rv: RangeVarNode): GoTrueTable | undefined {
   return rv.schemaname === 'auth' && rv.relname && GOTRUE_TABLES.includes(rv.relname) ? (rv.relname as GoTrueTable) : undefined;
 }
 
 /** Tables and helpers of `auth` a parse tree names. */
 export function authRefsOfTree(tree: unknown, into: AuthRefs = { tables: [], helpers: [] }): AuthRefs {
-  for (const rv of findNodes(tree, 'RangeVar') as RangeVarNode[]) {
+  for (const rv of rangeVars(tree)) {
     const t = gotrueTableOf(rv);
     if (t && !into.tables.includes(t)) into.tables.push(t);
   }
@@ -100,6 +114,12 @@ export function authRefsOfFunction(functionDef: string): AuthRefs & { unreadable
     const refs: AuthRefs = { tables: [], helpers: [] };
     const queries = plpgsqlQueries(functionDef);
     for (const q of queries.trees) authRefsOfTree(q, refs);
+    // Dynamic SQL: a string the body runs may name the tables; the object is theirs, but unreadable.
+    const named = scanTokens(body.content).map((t) => (t.tokenName === 'SCONST' ? stringNamesAuthTable(t.text) : undefined)).find(Boolean);
+    if (named) {
+      if (!refs.tables.includes(named)) refs.tables.push(named);
+      return { ...refs, unreadable: `a string (dynamic SQL) names auth.${named}` };
+    }
     return queries.unparsed.length > 0 ? { ...refs, unreadable: `PL/pgSQL expression the parser cannot read on its own: ${queries.unparsed[0]}` } : refs;
   }
   return { tables: [], helpers: [] };
@@ -142,7 +162,7 @@ export function rewriteSqlText(sql: string, map: AuthRefMap): Rewrite {
   for (const st of statements) {
     const tables = new Map<string, LocalTable>();
     const edited = new Set<number>();
-    for (const rv of findNodes(st.node, 'RangeVar') as RangeVarNode[]) {
+    for (const rv of rangeVars(st.node)) {
       const t = gotrueTableOf(rv);
       if (!t) continue;
       const i = tokenAt(tokens, rv.location);
@@ -217,13 +237,13 @@ function rewritePlpgsqlBody(functionDef: string, content: string, map: AuthRefMa
   const queries = plpgsqlQueries(functionDef);
   let expected = 0;
   for (const tree of queries.trees) {
-    expected += (findNodes(tree, 'RangeVar') as RangeVarNode[]).filter((rv) => gotrueTableOf(rv)).length;
+    expected += (rangeVars(tree)).filter((rv) => gotrueTableOf(rv)).length;
   }
   const tokens = scanTokens(content);
   const edits: ByteEdit[] = [];
   const renamed = new Set(Object.values(map).flatMap((l) => Object.entries(l.columns).filter(([g, n]) => g !== n).map(([g]) => g)));
   tokens.forEach((t, i) => {
-    if (t.tokenName === 'SCONST' && stringNamesAuthTable(t.text)) problems.push('a string (dynamic SQL) names auth.users or auth.identities');
+    if (t.tokenName === 'SCONST' && stringNamesAuthTable(t.text) !== undefined) problems.push('a string (dynamic SQL) names auth.users or auth.identities');
     if (!isIdent(t) || identifierValue(t) !== 'auth' || tokens[i + 1]?.text !== '.' || !isIdent(tokens[i + 2])) return;
     const table = identifierValue(tokens[i + 2]!);
     if (table !== 'users' && table !== 'identities') return;
@@ -240,13 +260,14 @@ function rewritePlpgsqlBody(functionDef: string, content: string, map: AuthRefMa
 }
 
 /** Whether a string literal, read as SQL, names auth.users / auth.identities (dynamic SQL). */
-function stringNamesAuthTable(literal: string): boolean {
+function stringNamesAuthTable(literal: string): GoTrueTable | undefined {
   const inner = literal.startsWith('$') ? literal.slice(literal.indexOf('$', 1) + 1, literal.lastIndexOf('$', literal.length - 2)) : literal.slice(literal.indexOf("'") + 1, -1).split("''").join("'");
   let tokens: ScanToken[];
   try {
     tokens = scanTokens(inner);
   } catch {
-    return false;
+    return undefined;
   }
-  return tokens.some((t, i) => isIdent(t) && identifierValue(t) === 'auth' && tokens[i + 1]?.text === '.' && isIdent(tokens[i + 2]) && GOTRUE_TABLES.includes(identifierValue(tokens[i + 2]!)));
+  const at = tokens.findIndex((t, i) => isIdent(t) && identifierValue(t) === 'auth' && tokens[i + 1]?.text === '.' && isIdent(tokens[i + 2]) && GOTRUE_TABLES.includes(identifierValue(tokens[i + 2]!)));
+  return at < 0 ? undefined : (identifierValue(tokens[at + 2]!) as GoTrueTable);
 }

@@ -153,7 +153,10 @@ async function bringOne(c: pg.Client, dep: AuthDependent, map: AuthRefMap | unde
       await c.query('COMMIT');
       return { ...done(false), reason: 'a materialized view of that name exists; its definition was not compared' };
     }
-    for (const s of planned.statements) await c.query(s);
+    for (const [k, s] of planned.statements.entries()) {
+      await c.query(s);
+      if (k === 0 && before === null && (dep.kind === 'view' || dep.kind === 'materialized-view')) await dropDefaultPrivileges(c, planned.relation!);
+    }
     const after = await state(c, dep.kind, where, dep.objectName);
     if (after === null) throw new Error(`${dep.kind} ${dep.name} is not on the target after its statements ran`);
     // Re-created exactly as it was: undo even the no-op, so a re-run leaves the catalog alone.
@@ -163,6 +166,18 @@ async function bringOne(c: pg.Client, dep: AuthDependent, map: AuthRefMap | unde
   } catch (error) {
     return failed(c, dep, error);
   }
+}
+
+/**
+ * A view created now got the target's default privileges (ALTER DEFAULT PRIVILEGES, which copy
+ * applied at its end); pg_dump's GRANTs that follow assume the owner-only default, as on the
+ * source: take the others away first, so the view's privileges end up as the source's.
+ */
+async function dropDefaultPrivileges(c: pg.Client, relation: string): Promise<void> {
+  const { rows } = await c.query<{ grantee: string }>(
+    `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END AS grantee
+       FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner`, [relation]);
+  if (rows.length > 0) await c.query(`REVOKE ALL ON TABLE ${relation} FROM ${rows.map((r) => r.grantee).join(', ')}`);
 }
 
 /**
