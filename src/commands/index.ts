@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defineAuthMigrate } from './auth-migrate.js';
 import type { CommandRunner } from './context.js';
 import { defineCopy } from './copy.js';
 import { defineCutover } from './cutover.js';
@@ -23,6 +24,8 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
+  const auth = program.command('auth').description('Supabase Auth users into local tables (migrate), and proof nobody is locked out (verify)');
+  defineAuthMigrate(auth, run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);

@@ -1,14 +1,16 @@
 /**
  * Bringing home what `copy` deferred because of auth: on the fixture (plus a view, SQL and PL/pgSQL
- * functions naming auth.users, added on the source), after a copy into a fresh target and the users
- * moved, in both layouts. Every claim is checked against what the target server holds.
+ * functions naming auth.users, added on the source), after a copy into a fresh target, through
+ * `authMigrate` (users moved first, then bring-home), in both layouts; the second run calls
+ * bring-home directly. Every claim is checked against what the target server holds.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bringHomeAuthObjects, type AuthObjectOutcome } from '../../src/core/auth/bring-home.js';
-import type { AuthLayout } from '../../src/core/auth/layout.js';
+import { tableLayout, type AuthLayout } from '../../src/core/auth/layout.js';
+import { authMigrate } from '../../src/core/auth/migrate.js';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { findNodes, loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
 import { withClient } from '../../src/db/connect.js';
@@ -44,22 +46,12 @@ const AUTH_HELPERS = `
   CREATE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email' $$;
   CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb $$;`;
 
-/** A stand-in for the local users tables (a10's migrations create the real ones): the columns the fixture's SQL reads. */
-function localTables(users: string, identities: string, lastSignIn = 'last_sign_in_at'): string {
-  return `
-    CREATE TABLE ${users} (id uuid PRIMARY KEY, email text, phone text, ${lastSignIn} timestamptz,
-      raw_app_meta_data jsonb, raw_user_meta_data jsonb, created_at timestamptz, updated_at timestamptz);
-    CREATE TABLE ${identities} (id uuid PRIMARY KEY, user_id uuid NOT NULL REFERENCES ${users} (id) ON DELETE CASCADE,
-      provider text NOT NULL, provider_id text NOT NULL, identity_data jsonb NOT NULL);`;
-}
-
-/** Move the users as auth migrate would (the stand-in until a10's upsert is merged). */
-async function moveUsers(source: TestDatabase, target: TestDatabase, users: string, lastSignIn = 'last_sign_in_at'): Promise<number> {
-  const rows = await sql<Record<string, unknown>>(source.adminUrl,
-    'SELECT id, email, phone, last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at FROM auth.users ORDER BY id');
-  const local = rows.map(({ last_sign_in_at: at, ...rest }) => ({ ...rest, [lastSignIn]: at }));
-  await sql(target.adminUrl, `INSERT INTO ${users} SELECT * FROM jsonb_populate_recordset(NULL::${users}, $1::jsonb)`, [JSON.stringify(local)]);
-  return rows.length;
+/** The users moved and the objects brought home, as `offramp auth migrate` does (a10's tables and upsert, then bring-home). */
+async function migrated(source: TestDatabase, target: TestDatabase, workDir: string, layout: AuthLayout): Promise<AuthObjectOutcome[]> {
+  const result = await authMigrate({
+    source: source.url, target: target.url, layout, includeSessions: false, includeMfa: false, workDir, yes: false, connectTimeoutSeconds: 10,
+  }, silentProgress);
+  return result.objects;
 }
 
 async function copied(): Promise<{ source: TestDatabase; target: TestDatabase; workDir: string }> {
@@ -123,10 +115,7 @@ describe('auth bring-home: keep layout', () => {
   beforeAll(async () => {
     await loadSqlParser();
     ({ source, target, workDir } = await copied());
-    await sql(target.adminUrl, localTables('auth.users', 'auth.identities'));
-    expect(await moveUsers(source, target, 'auth.users')).toBeGreaterThan(10);
-    first = await bringHomeAuthObjects({ sourceUrl: source.url, targetUrl: target.url, layout, workDir, progress: silentProgress });
-    if (process.env.DEBUG_H10) console.log(JSON.stringify(first, null, 1), readFileSync(deferredPath(workDir, target), 'utf8').slice(0, 6000));
+    first = await migrated(source, target, workDir, layout);
   }, 120_000);
 
   it('creates every foreign key into auth.users, validated, with its ON DELETE action, and they hold', async () => {
@@ -215,20 +204,12 @@ describe('auth bring-home: table layout (public.users)', () => {
   let target: TestDatabase;
   let workDir: string;
   let first: AuthObjectOutcome[];
-  const layout: AuthLayout = {
-    kind: 'table',
-    users: { schema: 'public', name: 'users' },
-    identities: { schema: 'public', name: 'identities' },
-    columns: { users: { last_sign_in_at: 'last_login_at' }, identities: {} },
-  };
+  const layout = tableLayout({ schema: 'public', name: 'users' }, { schema: 'public', name: 'identities' }, ['last_sign_in_at=last_login_at']);
 
   beforeAll(async () => {
     await loadSqlParser();
     ({ source, target, workDir } = await copied());
-    await sql(target.adminUrl, localTables('public.users', 'public.identities', 'last_login_at'));
-    await moveUsers(source, target, 'public.users', 'last_login_at');
-    first = await bringHomeAuthObjects({ sourceUrl: source.url, targetUrl: target.url, layout, workDir, progress: silentProgress });
-    if (process.env.DEBUG_H10) console.log(JSON.stringify(first, null, 1), readFileSync(deferredPath(workDir, target), 'utf8').slice(0, 6000));
+    first = await migrated(source, target, workDir, layout);
   }, 120_000);
 
   it('points every foreign key at public.users, validated, cascading as on the source', async () => {

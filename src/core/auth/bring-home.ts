@@ -45,7 +45,6 @@ const ORDER: Record<AuthDependent['kind'], number> = { function: 0, view: 1, 'ma
 export async function bringHomeAuthObjects(args: BringHomeArgs): Promise<AuthObjectOutcome[]> {
   await loadSqlParser();
   const map = authRefMap(args.layout);
-  const step = args.progress.step('objects copy deferred because of auth');
   const source = await connect(args.sourceUrl, { role: 'source', timeoutSeconds: args.connectTimeoutSeconds, applicationName: 'offramp-auth' });
   let dependents: AuthDependent[];
   try {
@@ -61,7 +60,7 @@ export async function bringHomeAuthObjects(args: BringHomeArgs): Promise<AuthObj
   try {
     await target.query('SET search_path = pg_catalog');
     for (const [i, dep] of dependents.entries()) {
-      step.update(`${dep.kind} ${dep.name}`, { current: i + 1, total: dependents.length });
+      args.progress.log('debug', `auth object ${i + 1}/${dependents.length}: ${dep.kind} ${dep.name}`);
       const outcome = await bringOne(target, dep, map);
       outcomes.push(outcome);
       if (outcome.status !== 'still-deferred') home.add(objectKey(dep));
@@ -72,7 +71,7 @@ export async function bringHomeAuthObjects(args: BringHomeArgs): Promise<AuthObj
   }
   const pruned = pruneDeferredFile(deferredFilePath(args.workDir, parseConnectionUrl(args.targetUrl, 'target URL').database), home);
   const deferred = outcomes.filter((o) => o.status === 'still-deferred').length;
-  step.succeed(`${outcomes.length - deferred} of ${outcomes.length} auth-dependent objects on the target${pruned.removed > 0 ? `; ${pruned.removed} entries taken out of the deferred file` : ''}`);
+  args.progress.log('info', `${outcomes.length - deferred} of ${outcomes.length} auth-dependent objects on the target${pruned.removed > 0 ? `; ${pruned.removed} entries taken out of the deferred file` : ''}`);
   return outcomes;
 }
 
