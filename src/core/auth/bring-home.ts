@@ -19,7 +19,7 @@ import type { Progress } from '../../output/progress.js';
 import { redact } from '../../secrets.js';
 import { readAuthDependents, type AuthDependent } from './auth-dependents.js';
 import { rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from './auth-refs.js';
-import { deferredFilePath, pruneDeferredFile } from './deferred-file.js';
+import { authEntriesLeft, deferredFilePath, pruneDeferredFile } from './deferred-file.js';
 import type { AuthLayout } from './layout.js';
 import { authRefMap } from './layout-refs.js';
 
@@ -69,10 +69,27 @@ export async function bringHomeAuthObjects(args: BringHomeArgs): Promise<AuthObj
   } finally {
     await target.end().catch(() => {});
   }
-  const pruned = pruneDeferredFile(deferredFilePath(args.workDir, parseConnectionUrl(args.targetUrl, 'target URL').database), home);
+  const file = deferredFilePath(args.workDir, parseConnectionUrl(args.targetUrl, 'target URL').database);
+  const pruned = pruneDeferredFile(file, home);
+  outcomes.push(...leftInFile(file, new Set(dependents.map(objectKey))));
   const deferred = outcomes.filter((o) => o.status === 'still-deferred').length;
   args.progress.log('info', `${outcomes.length - deferred} of ${outcomes.length} auth-dependent objects on the target${pruned.removed > 0 ? `; ${pruned.removed} entries taken out of the deferred file` : ''}`);
   return outcomes;
+}
+
+/**
+ * What the deferred file still holds that names auth and is not one of the objects above
+ * (policies, defaults calling auth.uid(), the grants and comments of an object that stays
+ * deferred): listed as still deferred, with whose stage it is.
+ */
+function leftInFile(file: string, listed: Set<string>): AuthObjectOutcome[] {
+  return authEntriesLeft(file)
+    .filter((e) => !(e.keys.length > 0 && ['view', 'materialized-view', 'foreign-key'].includes(e.kind) && e.keys.every((k) => listed.has(k))))
+    .map((e) => {
+      const helpers = e.names.filter((n) => n.endsWith('()'));
+      const reason = helpers.length > 0 ? `calls ${helpers.join(', ')}: the RLS stage provides those, so it stays deferred for it` : e.reason;
+      return { kind: e.kind, name: e.name, status: 'still-deferred' as const, reason };
+    });
 }
 
 /** The key deferred-file.ts reads from the deferred entries, for the same object. */

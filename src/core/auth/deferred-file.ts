@@ -10,6 +10,7 @@ import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findNodes, parseStatements, scanTokens, type SqlStatement } from '../../db/sql-parse.js';
 import { writePrivateFile } from '../move/private-files.js';
+import { rangeVars } from './auth-refs.js';
 
 /** The file copy writes for a target database (same naming as finish.ts). */
 export function deferredFilePath(workDir: string, database: string): string {
@@ -100,4 +101,67 @@ export function pruneDeferredFile(path: string, home: Set<string>): { removed: n
   writePrivateFile(temporary, Buffer.concat(kept));
   renameSync(temporary, path);
   return { removed: gone.length, left };
+}
+
+export interface StillDeferredEntry {
+  kind: 'policy' | 'default' | 'check' | 'view' | 'materialized-view' | 'function' | 'grant' | 'comment' | 'foreign-key' | 'other';
+  /** The entry's header line without `-- ` and the reason: `<type> <schema> <name>`. */
+  name: string;
+  /** The auth helpers or tables it names. */
+  names: string[];
+  reason: string;
+  /** What its statements define or decorate (statementKeys). */
+  keys: string[];
+}
+
+/** The entries left in the file that name something of `auth` (a helper such as auth.uid(), or a table), with what they are. */
+export function authEntriesLeft(path: string): StillDeferredEntry[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const bytes = Buffer.from(text, 'utf8');
+  const out: StillDeferredEntry[] = [];
+  for (const e of deferredEntries(text)) {
+    const names = new Set<string>();
+    for (const st of e.statements) {
+      for (const call of findNodes(st.node, 'FuncCall')) {
+        const fn = ((call.funcname as Array<{ String?: { sval?: string } }>) ?? []).map((n) => n.String?.sval);
+        if (fn.length === 2 && fn[0] === 'auth') names.add(`auth.${fn[1]}()`);
+      }
+      for (const rv of rangeVars(st.node)) if (rv.schemaname === 'auth') names.add(`auth.${rv.relname}`);
+    }
+    if (names.size === 0) continue;
+    const header = bytes.subarray(e.start + 3, bytes.indexOf(0x0a, e.start)).toString('utf8');
+    const colon = header.indexOf(': ');
+    out.push({ kind: entryKind(e.statements), name: colon < 0 ? header : header.slice(0, colon), names: [...names], reason: colon < 0 ? '' : header.slice(colon + 2), keys: e.statements.flatMap(statementKeys) });
+  }
+  return out;
+}
+
+function entryKind(statements: SqlStatement[]): StillDeferredEntry['kind'] {
+  const st = statements[0];
+  if (!st) return 'other';
+  switch (st.kind) {
+    case 'CreatePolicyStmt':
+      return 'policy';
+    case 'ViewStmt':
+      return 'view';
+    case 'CreateTableAsStmt':
+      return 'materialized-view';
+    case 'CreateFunctionStmt':
+      return 'function';
+    case 'GrantStmt':
+      return 'grant';
+    case 'CommentStmt':
+      return 'comment';
+    case 'AlterTableStmt': {
+      const cmd = findNodes(st.node.cmds, 'AlterTableCmd')[0];
+      if (cmd?.subtype === 'AT_ColumnDefault') return 'default';
+      const con = findNodes(cmd?.def, 'Constraint')[0];
+      if (con?.contype === 'CONSTR_CHECK') return 'check';
+      if (con?.contype === 'CONSTR_FOREIGN') return 'foreign-key';
+      return 'other';
+    }
+    default:
+      return 'other';
+  }
 }
