@@ -189,6 +189,13 @@ describe('auth bring-home: keep layout', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
+  it('names no password in its result or the deferred file', () => {
+    const passwords = [source.url, target.url, source.adminUrl].map((u) => decodeURIComponent(new URL(u).password));
+    expect(passwords.every((p) => p.length > 0)).toBe(true);
+    const written = JSON.stringify(first) + readFileSync(deferredPath(workDir, target), 'utf8');
+    for (const p of passwords) expect(written).not.toContain(p);
+  });
+
   it('a second run finds everything already present and changes nothing', async () => {
     const catalogBefore = await sql<{ line: string }>(target.adminUrl, TARGET_CATALOG);
     const fileBefore = readFileSync(deferredPath(workDir, target), 'utf8');

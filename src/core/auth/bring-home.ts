@@ -165,6 +165,12 @@ async function bringOne(c: pg.Client, dep: AuthDependent, map: AuthRefMap | unde
     await c.query('BEGIN');
     await c.query('SAVEPOINT auth_object');
     const before = await state(c, dep.kind, where, dep.objectName);
+    // The same definition already there (the server prints it the same way on both sides): no
+    // CREATE OR REPLACE at all, which would need the function's owner for nothing.
+    if (dep.kind === 'function' && before !== null && `${before}\n`.startsWith(`${planned.statements[0]!}\n`)) {
+      await c.query('COMMIT');
+      return done(false);
+    }
     if (dep.kind === 'materialized-view' && before !== null) {
       await c.query('COMMIT');
       return { ...done(false), reason: 'a materialized view of that name exists; its definition was not compared' };
