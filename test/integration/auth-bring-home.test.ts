@@ -20,8 +20,9 @@ import { schemaFingerprint, sql } from './move-helpers.js';
 
 const track = trackDatabases();
 
-/** Objects naming auth.users that the fixture itself lacks: a view, a SQL and two PL/pgSQL functions. */
+/** Objects naming auth.users that the fixture itself lacks: a table with a hostile name, a view, a SQL and two PL/pgSQL functions. */
 const SOURCE_EXTRAS = `
+  CREATE TABLE public."Odd.Name ""q""" (owner uuid REFERENCES auth.users (id) ON DELETE SET NULL);
   CREATE VIEW public.user_directory AS
     SELECT u.id, u.email, u.last_sign_in_at, p.username FROM auth.users AS u JOIN public.profiles AS p ON p.id = u.id;
   COMMENT ON VIEW public.user_directory IS 'Who is who, for moderators.';

@@ -26,6 +26,8 @@ export interface AuthDependent {
   schema: string;
   /** The table a constraint or trigger belongs to (`auth.users` for triggers on it), the view itself, or null for functions. */
   relation: string | null;
+  /** The same table or view, unquoted (without its schema). */
+  table: string | null;
   objectName: string;
   /** For functions: `schema.name(argument types)` as regprocedure prints it. */
   identity: string | null;
@@ -65,19 +67,27 @@ export async function readAuthDependents(source: pg.Client, sourceInfo: Connecti
   for (const r of rows) {
     const base = { kind: r.kind, schema: r.schema, objectName: r.name, identity: r.identity, partitioned: r.partitioned, populated: r.populated ?? false };
     if (r.kind === 'function') {
-      const refs = authRefsOfFunction(r.ddl!);
+      let refs: ReturnType<typeof authRefsOfFunction>;
+      try {
+        refs = authRefsOfFunction(r.ddl!);
+      } catch (error) {
+        // Unreadable by the parser: whether it names the auth tables cannot be known; listed, never rewritten.
+        refs = { tables: [], helpers: [], unreadable: `the parser cannot read it (${(error as Error).message.split('\n')[0]})` };
+        out.push({ ...base, name: r.identity!, table: null, relation: null, statements: [r.ddl!], refs, unreadable: refs.unreadable });
+        continue;
+      }
       if (refs.tables.length === 0) continue; // does not name auth.users / auth.identities
       const statements = [r.ddl!];
-      out.push({ ...base, name: r.identity!, relation: null, statements, refs: { tables: refs.tables, helpers: refs.helpers }, unreadable: refs.unreadable });
+      out.push({ ...base, name: r.identity!, table: null, relation: null, statements, refs: { tables: refs.tables, helpers: refs.helpers }, unreadable: refs.unreadable });
     } else if (r.kind === 'view' || r.kind === 'materialized-view') {
       const statements = dumped.get(`${r.schema}.${r.name}`) ?? [];
       if (r.kind === 'materialized-view' && r.populated) statements.push(`REFRESH MATERIALIZED VIEW ${qualified(r.schema, r.name)}`);
       const refs = authRefsOfTree(statements.flatMap((s) => parseStatements(s).map((st) => st.node)));
-      out.push({ ...base, name: `${r.schema}.${r.name}`, relation: qualified(r.schema, r.name), statements, refs });
+      out.push({ ...base, name: `${r.schema}.${r.name}`, table: r.name, relation: qualified(r.schema, r.name), statements, refs });
     } else {
       const relation = qualified(r.schema, r.relation!);
       const refs = authRefsOfTree(parseStatements(r.ddl!).map((s) => s.node));
-      out.push({ ...base, name: `${r.schema}.${r.relation}.${r.name}`, relation, statements: [r.ddl!], comment: r.comment ?? undefined, refs });
+      out.push({ ...base, name: `${r.schema}.${r.relation}.${r.name}`, table: r.relation, relation, statements: [r.ddl!], comment: r.comment ?? undefined, refs });
     }
   }
   return out;

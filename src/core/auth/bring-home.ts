@@ -94,7 +94,7 @@ function leftInFile(file: string, listed: Set<string>): AuthObjectOutcome[] {
 
 /** The key deferred-file.ts reads from the deferred entries, for the same object. */
 function objectKey(dep: AuthDependent): string {
-  const unquoted = `${dep.schema}.${dep.kind === 'foreign-key' || dep.kind === 'trigger' ? `${dep.name.split('.')[1]}.${dep.objectName}` : dep.objectName}`;
+  const unquoted = `${dep.schema}.${dep.kind === 'foreign-key' || dep.kind === 'trigger' ? `${dep.table}.${dep.objectName}` : dep.objectName}`;
   if (dep.kind === 'foreign-key') return `constraint ${unquoted}`;
   if (dep.kind === 'trigger') return `trigger ${unquoted}`;
   if (dep.kind === 'function') return `function ${dep.identity}`;
