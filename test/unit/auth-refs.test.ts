@@ -4,7 +4,7 @@
  * cannot, and nothing else touched.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authRefsOfFunction, authRefsOfTree, rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from '../../src/core/auth/auth-refs.js';
+import { authRefsOfFunction, authRefsOfTree, functionUsesColumns, rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from '../../src/core/auth/auth-refs.js';
 import { loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
 
 const MAP: AuthRefMap = {
@@ -66,5 +66,13 @@ describe('functions', () => {
     expect(authRefsOfFunction(def)).toEqual({ tables: ['users'], helpers: ['auth.uid()'] });
     expect(rewriteFunctionDef(def, PLAIN).sql).toBe(def.replace('auth.users', '"app"."accounts"'));
     expect(authRefsOfTree(parseStatements('CREATE POLICY p ON t USING (owner = (select auth.uid()))').map((s) => s.node)).helpers).toEqual(['auth.uid()']);
+  });
+});
+
+describe('functionUsesColumns', () => {
+  it('finds the renamed columns a trigger function reads from NEW, not names inside strings', () => {
+    const def = `CREATE OR REPLACE FUNCTION public.h()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$\nBEGIN\n  INSERT INTO public.p (id, name) VALUES (new.id, new.raw_user_meta_data ->> 'email');\n  RETURN new;\nEND\n$function$\n`;
+    expect(functionUsesColumns(def, ['raw_user_meta_data', 'email', 'phone'])).toEqual(['raw_user_meta_data']);
+    expect(functionUsesColumns(def, ['phone'])).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ SELECT 'foreign-key' AS kind, n.nspname AS schema, rel.relname AS relation, con.
        rel.relkind = 'p' AS partitioned, NULL::boolean AS populated,
        pg_catalog.format('ALTER TABLE %s %I.%I ADD CONSTRAINT %I %s', CASE WHEN rel.relkind = 'p' THEN '' ELSE 'ONLY' END,
                          n.nspname, rel.relname, con.conname, pg_catalog.pg_get_constraintdef(con.oid)) AS ddl,
-       pg_catalog.obj_description(con.oid, 'pg_constraint') AS comment, NULL::text AS identity
+       pg_catalog.obj_description(con.oid, 'pg_constraint') AS comment, NULL::text AS identity, NULL::text AS trigger_function
   FROM pg_catalog.pg_constraint con
   JOIN pg_catalog.pg_class rel ON rel.oid = con.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = rel.relnamespace
@@ -20,7 +20,7 @@ SELECT 'foreign-key' AS kind, n.nspname AS schema, rel.relname AS relation, con.
    AND NOT (n.nspname = ANY ($1::text[]))
 UNION ALL
 SELECT 'trigger', 'auth', g.relname, t.tgname, false, NULL, pg_catalog.pg_get_triggerdef(t.oid),
-       pg_catalog.obj_description(t.oid, 'pg_trigger'), NULL
+       pg_catalog.obj_description(t.oid, 'pg_trigger'), NULL, pg_catalog.pg_get_functiondef(p.oid)
   FROM pg_catalog.pg_trigger t
   JOIN gotrue g ON g.oid = t.tgrelid
   JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
@@ -28,7 +28,7 @@ SELECT 'trigger', 'auth', g.relname, t.tgname, false, NULL, pg_catalog.pg_get_tr
  WHERE NOT t.tgisinternal AND NOT (pn.nspname = ANY ($1::text[]))
 UNION ALL
 SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized-view' ELSE 'view' END, n.nspname, v.relname, v.relname, false,
-       v.relispopulated, NULL, NULL, NULL
+       v.relispopulated, NULL, NULL, NULL, NULL
   FROM pg_catalog.pg_depend d
   JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.oid = d.objid
   JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
@@ -36,7 +36,7 @@ SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized-view' ELSE 'view' END
  WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid IN (SELECT oid FROM gotrue)
    AND v.relkind IN ('v', 'm') AND NOT (n.nspname = ANY ($1::text[]))
 UNION ALL
-SELECT 'function', n.nspname, NULL, p.proname, false, NULL, pg_catalog.pg_get_functiondef(p.oid), NULL, p.oid::pg_catalog.regprocedure::text
+SELECT 'function', n.nspname, NULL, p.proname, false, NULL, pg_catalog.pg_get_functiondef(p.oid), NULL, p.oid::pg_catalog.regprocedure::text, NULL
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_language l ON l.oid = p.prolang

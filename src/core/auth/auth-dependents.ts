@@ -34,6 +34,8 @@ export interface AuthDependent {
   /** The object's DDL on the source: one or more statements, grants and comments included. */
   statements: string[];
   refs: AuthRefs;
+  /** For a trigger: its function's definition (what it reads of NEW/OLD decides whether a renamed column breaks it). */
+  triggerFunction?: string;
   /** A constraint's or trigger's comment (its COMMENT statement names the table it ends up on). */
   comment?: string;
   /** Why the parser could not read everything the object says (then it is not rewritten). */
@@ -52,6 +54,7 @@ interface Row {
   ddl: string | null;
   comment: string | null;
   identity: string | null;
+  trigger_function: string | null;
 }
 
 const qualified = (schema: string, name: string): string => `${quoteIdent(schema)}.${quoteIdent(name)}`;
@@ -87,7 +90,7 @@ export async function readAuthDependents(source: pg.Client, sourceInfo: Connecti
     } else {
       const relation = qualified(r.schema, r.relation!);
       const refs = authRefsOfTree(parseStatements(r.ddl!).map((s) => s.node));
-      out.push({ ...base, name: `${r.schema}.${r.relation}.${r.name}`, table: r.relation, relation, statements: [r.ddl!], comment: r.comment ?? undefined, refs });
+      out.push({ ...base, name: `${r.schema}.${r.relation}.${r.name}`, table: r.relation, relation, statements: [r.ddl!], comment: r.comment ?? undefined, triggerFunction: r.trigger_function ?? undefined, refs });
     }
   }
   return out;

@@ -271,3 +271,15 @@ function stringNamesAuthTable(literal: string): GoTrueTable | undefined {
   const at = tokens.findIndex((t, i) => isIdent(t) && identifierValue(t) === 'auth' && tokens[i + 1]?.text === '.' && isIdent(tokens[i + 2]) && GOTRUE_TABLES.includes(identifierValue(tokens[i + 2]!)));
   return at < 0 ? undefined : (identifierValue(tokens[at + 2]!) as GoTrueTable);
 }
+
+/**
+ * The given column names a function's body uses as identifiers (e.g. `new.raw_user_meta_data`):
+ * a trigger moved to a table where such a column has another name would fail every insert, so
+ * it is kept deferred instead. Read on the scanner's tokens of the body (PL/pgSQL or SQL).
+ */
+export function functionUsesColumns(functionDef: string, columns: string[]): string[] {
+  const body = functionBody(functionDef);
+  const tokens = body.token ? scanTokens(body.content) : scanTokens(functionDef);
+  const wanted = new Set(columns);
+  return [...new Set(tokens.filter((t) => isIdent(t) && wanted.has(identifierValue(t))).map(identifierValue))];
+}

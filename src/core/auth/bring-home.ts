@@ -18,7 +18,7 @@ import { isConnectionLoss } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
 import { redact } from '../../secrets.js';
 import { readAuthDependents, type AuthDependent } from './auth-dependents.js';
-import { rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from './auth-refs.js';
+import { functionUsesColumns, rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from './auth-refs.js';
 import { authEntriesLeft, deferredFilePath, pruneDeferredFile } from './deferred-file.js';
 import type { AuthLayout } from './layout.js';
 import { authRefMap } from './layout-refs.js';
@@ -125,7 +125,11 @@ function plan(dep: AuthDependent, map: AuthRefMap | undefined): Planned | string
     statements = results.map((r) => r.sql);
     rewritten = results.some((r) => r.changed);
     if (dep.kind === 'trigger') {
-      const local = map[dep.relation === '"auth"."users"' ? 'users' : 'identities'];
+      const local = map[dep.table === 'users' ? 'users' : 'identities'];
+      const renamed = functionUsesColumns(dep.triggerFunction ?? '', Object.keys(local.columns).filter((g) => local.columns[g] !== g));
+      if (renamed.length > 0) {
+        return `its function reads ${renamed.join(', ')}, which ${local.schema}.${local.name} calls ${renamed.map((g) => local.columns[g]).join(', ')}: on that table every insert would fail; adapt the function, then create the trigger`;
+      }
       relation = `${quoteIdent(local.schema)}.${quoteIdent(local.name)}`;
     }
   }
