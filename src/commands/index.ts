@@ -26,6 +26,8 @@ export function defineCommands(program: Command, run: Run): void {
   defineValidate(program, run);
   const auth = program.command('auth').description('Supabase Auth users into local tables (migrate), and proof nobody is locked out (verify)');
   defineAuthMigrate(auth, run);
+  // cli.ts overrides exits one level down only: a usage error of `auth <sub>` must exit 2 too (keep last in this block).
+  auth.commands.forEach((c) => c.exitOverride());
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);
