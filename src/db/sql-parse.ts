@@ -142,3 +142,16 @@ export function rangeVarName(rv: unknown): string | undefined {
   if (!r?.relname) return undefined;
   return r.schemaname ? `${quoteIdent(r.schemaname)}.${quoteIdent(r.relname)}` : quoteIdent(r.relname);
 }
+
+/**
+ * PL/pgSQL's own parser over a whole CREATE FUNCTION statement: the function's statements with
+ * every embedded SQL query as text (`PLpgSQL_expr.query`), which `parseStatements` then reads.
+ */
+export function parsePlpgsqlFunction(createFunctionSql: string): unknown {
+  const { parsePlPgSQLSync } = loaded();
+  try {
+    return parsePlPgSQLSync(createFunctionSql);
+  } catch (error) {
+    throw new SqlParseError(`cannot parse PL/pgSQL: ${(error as Error).message}`, createFunctionSql);
+  }
+}
