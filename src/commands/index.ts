@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from './context.js';
+import { defineAuthVerify } from './auth-verify.js';
 import { defineCopy } from './copy.js';
 import { defineCutover } from './cutover.js';
 import { defineDemo } from './demo.js';
@@ -23,8 +24,15 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
+  defineAuthVerify(authGroup(program), run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);
   defineDemo(program, run);
+}
+
+/** The `auth` command group (auth migrate, auth verify), made once whichever command asks first. */
+function authGroup(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'auth')
+    ?? program.command('auth').description('Supabase Auth users into local tables: migrate, verify');
 }
