@@ -112,7 +112,7 @@ async function comparePasswords(source: pg.Client, target: pg.Client, users: Use
     else if (d !== r.digest) differing.push(r.id);
     else equal++;
   }
-  const kinds = (await query<{ kind: HashKind['kind']; variant: string | null; cost: number | null; users: string }>(source, loadSql('auth/hash-kinds.sql'), [], 'count password hash kinds'))
+  const kinds = (await query<{ kind: HashKind['kind']; variant: string | null; cost: number | null; users: string }>(source, loadSql('catalog/auth-hash-kinds.sql'), [], 'count password hash kinds'))
     .map((k) => ({ kind: k.kind, variant: k.variant, cost: k.cost, users: Number(k.users), backendMustSupport: SUPPORT[k.kind] }));
   return { sourceUsers: src.length, targetUsers: tgt.length, equal, differing, missingOnTarget, kinds };
 }
