@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { redact } from '../secrets.js';
+import type { ValidateOptions } from '../core/validate/types.js';
 import { examples } from './context.js';
 import type { Run } from './index.js';
 
@@ -33,6 +34,24 @@ export function parseMapping(spec: string): { source: string; target: string; co
   return { source: m[1]!.trim(), target: m[2]!.trim(), ...(columns ? { columns } : {}) };
 }
 
+/** --auth-layout and its tables; undefined: detect on the target. */
+function authLayoutOf(opts: Record<string, unknown>): ValidateOptions['authLayout'] {
+  if (opts.authLayout === undefined) return undefined;
+  if (opts.authLayout === 'off') return 'off';
+  if (opts.authLayout === 'keep') return { kind: 'keep' };
+  const columns = Object.fromEntries(((opts.usersColumn as string[] | undefined) ?? []).map((pair) => {
+    const [a, b] = pair.split('=').map((x) => x.trim());
+    if (!a || !b) throw new UsageError(`--users-column "${pair}" is not gotrue_column=local_column`);
+    return [a, b];
+  }));
+  return {
+    kind: 'table',
+    usersTable: String(opts.usersTable ?? 'public.users'),
+    ...(typeof opts.identitiesTable === 'string' ? { identitiesTable: opts.identitiesTable } : {}),
+    ...(Object.keys(columns).length ? { columns } : {}),
+  };
+}
+
 export function defineValidate(program: Command, run: Run): void {
   program
     .command('validate')
@@ -42,6 +61,10 @@ export function defineValidate(program: Command, run: Run): void {
     .option('--exclude-table <name>', 'leave a table out (repeatable, comma-separated)', collect)
     .option('--schemas <list>', 'only these schemas (comma-separated)', collect)
     .option('--map <spec>', 'compare a translated table: src.table=tgt.table[:src_col=tgt_col,…] (repeatable)', repeat)
+    .addOption(new Option('--auth-layout <layout>', 'where auth migrate put the users: keep (auth.users), table (--users-table), off; default: detected').choices(['keep', 'table', 'off']))
+    .option('--users-table <schema.table>', 'the local users table of --auth-layout table (default public.users)')
+    .option('--identities-table <schema.table>', 'the local identities table of --auth-layout table')
+    .option('--users-column <gotrue=local>', 'a renamed column of the local users table (repeatable, comma-separated)', collect)
     .option('--max-differences <n>', 'differing rows reported per table (default 50)')
     .option('--show-values', 'include the values of differing rows in reports (they may be personal data)')
     .option('--markdown <file>', 'also write a Markdown validation report to this file')
@@ -86,6 +109,7 @@ export function defineValidate(program: Command, run: Run): void {
           ownerMap: config.ownerMap,
           extensionsSchema: config.extensionsSchema,
           mappings: ((opts.map as string[] | undefined) ?? []).map(parseMapping),
+          authLayout: authLayoutOf(opts),
           maxDifferences: positiveInt('--max-differences', opts.maxDifferences),
           showValues: Boolean(opts.showValues),
           skipSchema: Boolean(opts.skipSchema),

@@ -3,6 +3,7 @@
  * 040-seed.sql), and a keep-layout copy of auth.users / auth.identities made with plain SQL, so
  * that verify and validate are tested against what the servers hold, not against the tool's copy.
  */
+import type pg from 'pg';
 import { withClient } from '../../src/db/connect.js';
 
 export interface FixtureUser {
@@ -35,4 +36,21 @@ export async function copyUsersKeepShaped(sourceAdminUrl: string, targetAdminUrl
     await c.query('INSERT INTO auth.users SELECT * FROM jsonb_populate_recordset(NULL::auth.users, $1)', [JSON.stringify(users)]);
     await c.query('INSERT INTO auth.identities SELECT * FROM jsonb_populate_recordset(NULL::auth.identities, $1)', [JSON.stringify(identities)]);
   });
+}
+
+/**
+ * What `auth migrate` does for the keep layout besides the rows: the project's foreign keys into
+ * auth.users / auth.identities, with their ON DELETE actions, read from the source's catalog.
+ */
+export async function bringHomeForeignKeys(sourceAdminUrl: string, targetAdminUrl: string): Promise<string[]> {
+  const fks = await withClient(sourceAdminUrl, { role: 'admin' }, async (c) => (await c.query<{ tbl: string; name: string; def: string }>(`
+    SET search_path = pg_catalog; -- pg_get_constraintdef then qualifies every name
+    SELECT format('%I.%I', n.nspname, r.relname) AS tbl, format('%I', co.conname) AS name, pg_get_constraintdef(co.oid) AS def
+      FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+     WHERE co.contype = 'f' AND co.conparentid = 0 AND co.confrelid IN ('auth.users'::regclass, 'auth.identities'::regclass) AND n.nspname NOT IN ('auth', 'storage')
+     ORDER BY 1, 2`) as unknown as pg.QueryResult[])[1]!.rows as Array<{ tbl: string; name: string; def: string }>);
+  await withClient(targetAdminUrl, { role: 'admin' }, async (c) => {
+    for (const fk of fks) await c.query(`ALTER TABLE ${fk.tbl} ADD CONSTRAINT ${fk.name} ${fk.def}`);
+  });
+  return fks.map((f) => `${f.tbl}.${f.name}`);
 }
