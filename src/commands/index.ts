@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defineAuthMigrate } from './auth-migrate.js';
 import type { CommandRunner } from './context.js';
 import { defineAuthVerify } from './auth-verify.js';
 import { defineCopy } from './copy.js';
@@ -24,15 +25,13 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
-  defineAuthVerify(authGroup(program), run);
+  const auth = program.command('auth').description('Supabase Auth users into local tables (migrate), and proof nobody is locked out (verify)');
+  defineAuthMigrate(auth, run);
+  defineAuthVerify(auth, run);
+  // cli.ts overrides exits one level down only: a usage error of `auth <sub>` must exit 2 too (keep last in this block).
+  auth.commands.forEach((c) => c.exitOverride());
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);
   defineDemo(program, run);
-}
-
-/** The `auth` command group (auth migrate, auth verify), made once whichever command asks first. */
-function authGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'auth')
-    ?? program.command('auth').description('Supabase Auth users into local tables: migrate, verify');
 }

@@ -17,6 +17,7 @@ import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
+import { authMigrate, type AuthMigrateResult } from './auth/migrate.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,7 @@ export interface DemoResult {
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
+  auth?: AuthMigrateResult;
   reportFile: string;
 }
 
@@ -59,6 +61,29 @@ async function timed<T>(stages: DemoStage[], name: string, fn: () => Promise<T>,
 /** Embed a stand-alone report as a section: every heading one level deeper. */
 function demoteHeadings(markdown: string): string {
   return markdown.replace(/^(#{1,5}) /gm, '#$1 ');
+}
+
+/** The auth stage: Supabase Auth's users into the target (`keep` layout), and its report section. */
+async function authDemoStage(stages: DemoStage[], source: string, target: string, progress: Progress): Promise<{ result: AuthMigrateResult; markdown: string }> {
+  const result = await timed(stages, 'auth', () => authMigrate({
+    source, target, layout: { kind: 'keep' }, includeSessions: true, includeMfa: true,
+    workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-auth-')), yes: false, connectTimeoutSeconds: 10,
+  }, progress), (r) => ({
+    ok: true,
+    summary: `${r.users.inserted + r.users.updated + r.users.unchanged} users and ${r.identities.source} identities in ${r.usersTable}; ${r.sessions.source} sessions, ${r.mfa.source} MFA factors carried; ${r.objects.length} deferred objects handled`,
+  }));
+  const row = (name: string, t: { source: number; inserted: number; updated: number; unchanged: number }): string =>
+    `| ${name} | ${t.source} | ${t.inserted} | ${t.updated} | ${t.unchanged} |`;
+  const markdown = [
+    '## Auth', '',
+    `Layout \`${result.layout.kind}\`: ${result.usersTable}, ${result.identitiesTable}. Left behind (GoTrue internals): ${result.leftBehindColumns.join(', ')}.`, '',
+    '| table | source | inserted | updated | unchanged |', '| --- | --- | --- | --- | --- |',
+    row('users', result.users), row('identities', result.identities),
+    ...(result.sessions.counts ? [row('sessions', result.sessions.counts)] : []),
+    ...(result.refreshTokens.counts ? [row('refresh tokens', result.refreshTokens.counts)] : []),
+    ...(result.mfa.counts ? [row('MFA factors', result.mfa.counts)] : []),
+  ].join('\n');
+  return { result, markdown };
 }
 
 export async function runDemo(options: DemoOptions, progress: Progress): Promise<DemoResult> {
@@ -116,6 +141,11 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Move the users. Last, so that validate and the cutover rehearsal judge exactly what copy moved
+    // (the auth mapping in validate is issue 10's verify/validate work).
+    let auth: Awaited<ReturnType<typeof authDemoStage>> | undefined;
+    if (validated) auth = await authDemoStage(stages, sourceUrl, targetUrl, progress);
+
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -132,6 +162,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(auth ? ['', auth.markdown] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -148,6 +179,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       copy: copied,
       validate: validated,
       cutover,
+      auth: auth?.result,
       reportFile,
     };
   } finally {

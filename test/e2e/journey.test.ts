@@ -93,7 +93,7 @@ describe('offramp demo', () => {
     const r = await runCli(['demo', '--report', report, '--json']);
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'validate', 'cutover']));
+    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'validate', 'cutover', 'auth']));
     expect(doc.result.stages.every((s: { ok: boolean }) => s.ok)).toBe(true);
     // The demo's servers are gone afterwards: its own validate stage (server-computed counts and
     // hashes on both sides, a code path apart from copy) is the independent check of what copy wrote.
@@ -112,8 +112,11 @@ describe('offramp demo', () => {
       'monitoring-active': 'dry-run', 'new-server-health': 'passed', 'new-server-cors': 'passed', 'lower-ttl': 'dry-run', 'old-ttl-expired': 'dry-run',
       'final-validation': 'passed', 'posts-copied': 'passed', 'switch-dns': 'dry-run',
     });
+    // The auth stage: every fixture user on the target (the fixture has 72 at scale 1).
+    expect(doc.result.auth.users).toMatchObject({ source: 72, inserted: 72 });
     const md = readFileSync(report, 'utf8');
     expect(md).toMatch(/# offramp demo report/);
+    expect(md).toMatch(/## Auth/);
     expect(md).toMatch(/Dry run: nothing was changed and no journal was written/);
     expect(md).toMatch(/## Copy \(offramp copy\)/);
     expect(md).not.toMatch(/postgresql:\/\/postgres:[0-9a-f]{24}@/);
