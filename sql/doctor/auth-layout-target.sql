@@ -1,12 +1,6 @@
--- Can the target hold auth migrate's keep layout ($1 = the users table's schema, $2 = its name)?
--- The table's columns when it exists; otherwise whether the schema exists and the role may create
--- in it (or create it: CREATE on the database, checked in server-facts).
+-- Can the role create auth migrate's tables in schema $1? Whether the schema exists and the role
+-- may create in it (creating the schema itself needs CREATE on the database: server-facts).
 SELECT n.oid IS NOT NULL AS schema_exists,
-       coalesce(has_schema_privilege(n.oid, 'CREATE'), false) AS can_create_in_schema,
-       c.oid IS NOT NULL AS table_exists,
-       coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum)
-                   FROM pg_catalog.pg_attribute AS a
-                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}') AS columns
+       coalesce(has_schema_privilege(n.oid, 'CREATE'), false) AS can_create_in_schema
   FROM (SELECT 1) AS one
-  LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = $1
-  LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = $2 AND c.relkind IN ('r', 'p');
+  LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = $1;

@@ -6,31 +6,14 @@ import type { Run } from './index.js';
 
 const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `schema.table` (a bare name is in public). */
-function splitTable(spec: string, flag: string): { schema: string; table: string } {
-  const parts = spec.split('.');
-  if (parts.length > 2 || parts.some((p) => !p)) throw new UsageError(`${flag} "${spec}" is not schema.table`);
-  return parts.length === 2 ? { schema: parts[0]!, table: parts[1]! } : { schema: 'public', table: parts[0]! };
-}
-
-/** `gotrue_col=local_col,…` for a table layout whose columns were renamed. */
-function columnMap(specs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of specs.flatMap((s) => s.split(','))) {
-    const [from, to] = pair.split('=').map((x) => x.trim());
-    if (!from || !to) throw new UsageError(`--users-column "${pair}" is not gotrue_column=local_column`);
-    out[from] = to;
-  }
-  return out;
-}
-
 export function defineAuthVerify(auth: Command, run: Run): void {
   auth
     .command('verify')
     .description('password and token continuity: every hash equal on the target, sample passwords and tokens accepted (exit 3 when not)')
-    .addOption(new Option('--layout <layout>', 'how auth migrate stored the users: keep (auth.users) or table').choices(['keep', 'table']).default('keep'))
-    .option('--users-table <schema.table>', 'the local users table of the table layout (default public.users)')
-    .option('--users-column <gotrue=local>', 'a renamed column of the local users table (repeatable, comma-separated)', repeat)
+    .addOption(new Option('--layout <layout>', 'the layout auth migrate used: keep (auth.users) or table').choices(['keep', 'table']).default('keep'))
+    .option('--users-table <schema.table>', 'with --layout table: the local users table (default public.users)')
+    .option('--identities-table <schema.table>', 'with --layout table: the local identities table (default public.identities)')
+    .option('--map-column <gotrue=local>', 'with --layout table: a renamed column, as given to auth migrate (repeatable)', repeat)
     .option('--check-password <email:password>', 'check this password against the migrated hash (repeatable)', repeat)
     .option('--check-password-file <file>', 'passwords to check: lines of email<TAB>password, or JSON')
     .option('--jwt-secret-env <VAR>', "the environment variable holding the project's HS256 JWT secret")
@@ -66,15 +49,20 @@ export function defineAuthVerify(auth: Command, run: Run): void {
           ...(opts.tokenEnv ? input.splitTokens(envValue(opts.tokenEnv, '--token-env')) : []),
         ];
         const jwks = typeof opts.jwks === 'string' ? await input.loadJwks(opts.jwks) : undefined;
-        const renamed = columnMap((opts.usersColumn as string[] | undefined) ?? []);
-        const where = opts.layout === 'table' ? splitTable(String(opts.usersTable ?? 'public.users'), '--users-table') : { schema: 'auth', table: 'users' };
+        const { parseQualifiedName, tableLayout } = await import('../core/auth/layout.js');
+        const layout = opts.layout === 'table'
+          ? tableLayout(
+            parseQualifiedName('--users-table', String(opts.usersTable ?? 'public.users')),
+            parseQualifiedName('--identities-table', String(opts.identitiesTable ?? 'public.identities')),
+            (opts.mapColumn as string[] | undefined) ?? [])
+          : { kind: 'keep' as const };
         const { authVerify } = await import('../core/auth/verify.js');
         const { renderAuthVerifyText } = await import('../core/auth/verify-render.js');
         const report = await authVerify({
           source: config.source,
           target: config.target,
           connectTimeoutSeconds: config.connectTimeoutSeconds,
-          users: { ...where, column: (name) => renamed[name] ?? name },
+          layout,
           passwords,
           tokens,
           jwtSecret,

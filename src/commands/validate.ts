@@ -34,22 +34,16 @@ export function parseMapping(spec: string): { source: string; target: string; co
   return { source: m[1]!.trim(), target: m[2]!.trim(), ...(columns ? { columns } : {}) };
 }
 
-/** --auth-layout and its tables; undefined: detect on the target. */
-function authLayoutOf(opts: Record<string, unknown>): ValidateOptions['authLayout'] {
+/** --auth-layout and its tables (parsed by the auth layout module, as auth migrate does); undefined: detect on the target. */
+async function authLayoutOf(opts: Record<string, unknown>): Promise<ValidateOptions['authLayout']> {
   if (opts.authLayout === undefined) return undefined;
   if (opts.authLayout === 'off') return 'off';
   if (opts.authLayout === 'keep') return { kind: 'keep' };
-  const columns = Object.fromEntries(((opts.usersColumn as string[] | undefined) ?? []).map((pair) => {
-    const [a, b] = pair.split('=').map((x) => x.trim());
-    if (!a || !b) throw new UsageError(`--users-column "${pair}" is not gotrue_column=local_column`);
-    return [a, b];
-  }));
-  return {
-    kind: 'table',
-    usersTable: String(opts.usersTable ?? 'public.users'),
-    ...(typeof opts.identitiesTable === 'string' ? { identitiesTable: opts.identitiesTable } : {}),
-    ...(Object.keys(columns).length ? { columns } : {}),
-  };
+  const { parseQualifiedName, tableLayout } = await import('../core/auth/layout.js');
+  return tableLayout(
+    parseQualifiedName('--users-table', String(opts.usersTable ?? 'public.users')),
+    parseQualifiedName('--identities-table', String(opts.identitiesTable ?? 'public.identities')),
+    (opts.mapColumn as string[] | undefined) ?? []);
 }
 
 export function defineValidate(program: Command, run: Run): void {
@@ -63,8 +57,8 @@ export function defineValidate(program: Command, run: Run): void {
     .option('--map <spec>', 'compare a translated table: src.table=tgt.table[:src_col=tgt_col,…] (repeatable)', repeat)
     .addOption(new Option('--auth-layout <layout>', 'where auth migrate put the users: keep (auth.users), table (--users-table), off; default: detected').choices(['keep', 'table', 'off']))
     .option('--users-table <schema.table>', 'the local users table of --auth-layout table (default public.users)')
-    .option('--identities-table <schema.table>', 'the local identities table of --auth-layout table')
-    .option('--users-column <gotrue=local>', 'a renamed column of the local users table (repeatable, comma-separated)', collect)
+    .option('--identities-table <schema.table>', 'the local identities table of --auth-layout table (default public.identities)')
+    .option('--map-column <gotrue=local>', 'a renamed column of --auth-layout table, as given to auth migrate (repeatable)', repeat)
     .option('--max-differences <n>', 'differing rows reported per table (default 50)')
     .option('--show-values', 'include the values of differing rows in reports (they may be personal data)')
     .option('--markdown <file>', 'also write a Markdown validation report to this file')
@@ -109,7 +103,7 @@ export function defineValidate(program: Command, run: Run): void {
           ownerMap: config.ownerMap,
           extensionsSchema: config.extensionsSchema,
           mappings: ((opts.map as string[] | undefined) ?? []).map(parseMapping),
-          authLayout: authLayoutOf(opts),
+          authLayout: await authLayoutOf(opts),
           maxDifferences: positiveInt('--max-differences', opts.maxDifferences),
           showValues: Boolean(opts.showValues),
           skipSchema: Boolean(opts.skipSchema),

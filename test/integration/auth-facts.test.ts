@@ -11,7 +11,7 @@ import { withClient } from '../../src/db/connect.js';
 import { doctor } from '../../src/core/doctor/index.js';
 import { inspect, type InspectReport } from '../../src/core/inspect/index.js';
 import { emptyTargetDatabase, fixtureDatabase, trackDatabases, type TestDatabase } from '../bed/databases.js';
-import { copyUsersKeepShaped } from './auth-helpers.js';
+import { migrateAuth } from './auth-helpers.js';
 
 const track = trackDatabases();
 let source: TestDatabase;
@@ -80,7 +80,7 @@ describe('doctor: target.auth-layout', () => {
     expect(a.status, a.detail).toBe('pass');
     expect(a.detail).toContain('can create schema auth');
     const keep = await track(emptyTargetDatabase());
-    await copyUsersKeepShaped(source.adminUrl, keep.adminUrl);
+    await migrateAuth(source.url, keep.adminUrl);
     const b = await layoutCheck(keep.url);
     expect(b.status, b.detail).toBe('pass');
     expect(b.detail).toContain("offramp's shape");

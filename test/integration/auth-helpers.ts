@@ -1,10 +1,16 @@
 /**
  * Auth test helpers: the fixture's users by their position k (password `fixture-password-<k>`,
- * 040-seed.sql), and a keep-layout copy of auth.users / auth.identities made with plain SQL, so
- * that verify and validate are tested against what the servers hold, not against the tool's copy.
+ * 040-seed.sql), `auth migrate` into a target, and the foreign keys into auth.users that bring-home
+ * (h10) creates, made here from the source's catalog until that lands.
  */
 import type pg from 'pg';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authMigrate } from '../../src/core/auth/migrate.js';
+import type { AuthLayout } from '../../src/core/auth/layout.js';
 import { withClient } from '../../src/db/connect.js';
+import { silentProgress } from '../../src/output/progress.js';
 
 export interface FixtureUser {
   id: string;
@@ -18,24 +24,12 @@ export async function fixtureUsers(sourceAdminUrl: string): Promise<Map<number, 
   return new Map(rows.rows.map((r) => [r.k, { id: r.id, email: r.email }]));
 }
 
-const USER_COLUMNS = `id uuid PRIMARY KEY, aud varchar(255), role varchar(255), email varchar(255), encrypted_password varchar(255),
-  email_confirmed_at timestamptz, last_sign_in_at timestamptz, raw_app_meta_data jsonb, raw_user_meta_data jsonb,
-  created_at timestamptz, updated_at timestamptz, phone text, phone_confirmed_at timestamptz, confirmed_at timestamptz,
-  banned_until timestamptz, is_sso_user boolean NOT NULL DEFAULT false, deleted_at timestamptz, is_anonymous boolean NOT NULL DEFAULT false`;
-const IDENTITY_COLUMNS = `id uuid PRIMARY KEY, provider_id text NOT NULL, user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
-  identity_data jsonb NOT NULL, provider text NOT NULL, last_sign_in_at timestamptz, created_at timestamptz, updated_at timestamptz, email text`;
-
-/** auth.users and auth.identities on the target in GoTrue's column names, filled from the source. */
-export async function copyUsersKeepShaped(sourceAdminUrl: string, targetAdminUrl: string): Promise<void> {
-  const [users, identities] = await withClient(sourceAdminUrl, { role: 'admin' }, async (c) => [
-    (await c.query<{ j: unknown }>('SELECT coalesce(jsonb_agg(to_jsonb(u)), \'[]\') AS j FROM auth.users u')).rows[0]!.j,
-    (await c.query<{ j: unknown }>('SELECT coalesce(jsonb_agg(to_jsonb(i)), \'[]\') AS j FROM auth.identities i')).rows[0]!.j,
-  ]);
-  await withClient(targetAdminUrl, { role: 'admin' }, async (c) => {
-    await c.query(`CREATE SCHEMA IF NOT EXISTS auth; CREATE TABLE auth.users (${USER_COLUMNS}); CREATE TABLE auth.identities (${IDENTITY_COLUMNS})`);
-    await c.query('INSERT INTO auth.users SELECT * FROM jsonb_populate_recordset(NULL::auth.users, $1)', [JSON.stringify(users)]);
-    await c.query('INSERT INTO auth.identities SELECT * FROM jsonb_populate_recordset(NULL::auth.identities, $1)', [JSON.stringify(identities)]);
-  });
+/** `offramp auth migrate` (a10's core) into the target: the keep layout unless another is given. */
+export async function migrateAuth(sourceUrl: string, targetUrl: string, layout: AuthLayout = { kind: 'keep' }): Promise<void> {
+  await authMigrate({
+    source: sourceUrl, target: targetUrl, layout, includeSessions: false, includeMfa: false,
+    workDir: mkdtempSync(join(tmpdir(), 'offramp-auth-')), yes: false, connectTimeoutSeconds: 10,
+  }, silentProgress);
 }
 
 /**
@@ -50,7 +44,10 @@ export async function bringHomeForeignKeys(sourceAdminUrl: string, targetAdminUr
      WHERE co.contype = 'f' AND co.conparentid = 0 AND co.confrelid IN ('auth.users'::regclass, 'auth.identities'::regclass) AND n.nspname NOT IN ('auth', 'storage')
      ORDER BY 1, 2`) as unknown as pg.QueryResult[])[1]!.rows as Array<{ tbl: string; name: string; def: string }>);
   await withClient(targetAdminUrl, { role: 'admin' }, async (c) => {
-    for (const fk of fks) await c.query(`ALTER TABLE ${fk.tbl} ADD CONSTRAINT ${fk.name} ${fk.def}`);
+    for (const fk of fks) {
+      const [present] = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = $1::regclass AND quote_ident(conname) = $2', [fk.tbl, fk.name])).rows;
+      if (!present!.n) await c.query(`ALTER TABLE ${fk.tbl} ADD CONSTRAINT ${fk.name} ${fk.def}`);
+    }
   });
   return fks.map((f) => `${f.tbl}.${f.name}`);
 }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../../src/core/validate/index.js';
 import { emptyTargetDatabase, fixtureDatabase, trackDatabases, type TestDatabase } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
-import { bringHomeForeignKeys, copyUsersKeepShaped, fixtureUsers } from './auth-helpers.js';
+import { bringHomeForeignKeys, migrateAuth, fixtureUsers } from './auth-helpers.js';
 import { copyForValidation, mutate, sqlRows } from './validate-helpers.js';
 
 const track = trackDatabases();
@@ -18,7 +18,7 @@ let fks: string[];
 async function migratedTarget(): Promise<TestDatabase> {
   const target = await track(emptyTargetDatabase());
   await copyForValidation(source.url, target.adminUrl);
-  await copyUsersKeepShaped(source.adminUrl, target.adminUrl);
+  await migrateAuth(source.url, target.adminUrl);
   fks = await bringHomeForeignKeys(source.adminUrl, target.adminUrl);
   return target;
 }

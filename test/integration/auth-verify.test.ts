@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
 import { emptyTargetDatabase, fixtureDatabase, trackDatabases, type TestDatabase } from '../bed/databases.js';
 import { runCli, type CliRun } from '../e2e/run-cli.js';
-import { copyUsersKeepShaped, fixtureUsers, type FixtureUser } from './auth-helpers.js';
+import { migrateAuth, fixtureUsers, type FixtureUser } from './auth-helpers.js';
 
 const track = trackDatabases();
 const JWT_SECRET = 'fixture-not-a-real-jwt-secret'; // the fixture signs its sample tokens with it (050-platform-dependents.sql)
@@ -56,7 +56,7 @@ const env = { FIXTURE_JWT_SECRET: JWT_SECRET };
 beforeAll(async () => {
   [source, target] = await Promise.all([track(fixtureDatabase()), track(emptyTargetDatabase())]);
   users = await fixtureUsers(source.adminUrl);
-  await copyUsersKeepShaped(source.adminUrl, target.adminUrl);
+  await migrateAuth(source.url, target.adminUrl);
   dir = mkdtempSync(join(tmpdir(), 'offramp-auth-verify-'));
 
   const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -116,7 +116,7 @@ describe('offramp auth verify', () => {
     const ok = await runCli([...base(), '--json', '--check-password', `${u(5).email}:fixture-password-5`]);
     expect(ok.exitCode, ok.stderr).toBe(0);
     const other = await track(emptyTargetDatabase());
-    await copyUsersKeepShaped(source.adminUrl, other.adminUrl);
+    await migrateAuth(source.url, other.adminUrl);
     await withClient(other.adminUrl, { role: 'admin' }, (c) => c.query("UPDATE auth.users SET encrypted_password = encrypted_password || 'x' WHERE id = $1", [u(4).id]));
     const bad = await runCli(['auth', 'verify', '--source', source.url, '--target', other.url, '--json']);
     expect(bad.exitCode, bad.stderr).toBe(3);

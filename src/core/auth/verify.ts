@@ -13,20 +13,27 @@ import { loadSql, query } from '../../db/sql.js';
 import { UsageError } from '../../errors.js';
 import { inStep, silentProgress, type Progress } from '../../output/progress.js';
 import { registerSecret } from '../../secrets.js';
+import { localColumn, usersTableOf, type AuthLayout } from './layout.js';
 import { checkTokens, CLAIMS_CONTRACT, type TokenCheck, type TokenUser } from './verify-tokens.js';
 
 /** Where the migrated users live on the target, and what GoTrue's columns are called there. */
-export interface UsersTarget {
+interface UsersTarget {
   schema: string;
   table: string;
   /** GoTrue column name → the local column's name (identity for the keep layout). */
   column(gotrueName: string): string;
 }
 
+function usersTarget(layout: AuthLayout): UsersTarget {
+  const q = usersTableOf(layout);
+  return { schema: q.schema, table: q.name, column: (name) => localColumn(layout, name) };
+}
+
 export interface AuthVerifyOptions {
   source: string;
   target: string;
-  users: UsersTarget;
+  /** The layout `auth migrate` used (a10's layout module names the local tables and columns). */
+  layout: AuthLayout;
   connectTimeoutSeconds?: number;
   passwords?: Array<{ email: string; password: string }>;
   tokens?: string[];
@@ -152,22 +159,23 @@ export async function authVerify(options: AuthVerifyOptions, progress: Progress 
   registerSecret(options.jwtSecret);
   const audience = options.audience ?? 'authenticated';
   const connect = { connectTimeoutSeconds: options.connectTimeoutSeconds };
+  const users = usersTarget(options.layout);
   return withClient(options.source, { ...connect, role: 'source' }, (source) =>
     withClient(options.target, { ...connect, role: 'target' }, async (target) => {
       await sourceHasAuth(source);
-      await requireUsersTable(target, options.users);
-      const compared = await inStep(progress, 'compare password hashes', () => comparePasswords(source, target, options.users));
+      await requireUsersTable(target, users);
+      const compared = await inStep(progress, 'compare password hashes', () => comparePasswords(source, target, users));
       const checks = options.passwords?.length
-        ? await inStep(progress, 'check sample passwords against the migrated hashes', () => checkPasswords(target, options.users, options.passwords!))
+        ? await inStep(progress, 'check sample passwords against the migrated hashes', () => checkPasswords(target, users, options.passwords!))
         : [];
       const tokenChecks = options.tokens?.length
-        ? await inStep(progress, 'verify tokens', () => checkTokens(options.tokens!, { secret: options.jwtSecret, jwks: options.jwks }, audience, lookupUsers(target, options.users)))
+        ? await inStep(progress, 'verify tokens', () => checkTokens(options.tokens!, { secret: options.jwtSecret, jwks: options.jwks }, audience, lookupUsers(target, users)))
         : [];
       const badInput = tokenChecks.filter((t) => t.reason === 'not a JWT').map((t) => `token ${t.index} is not a JWT`);
       const passwordsOk = compared.differing.length === 0 && compared.missingOnTarget.length === 0 && checks.every((c) => c.outcome === 'accepted');
       const accepted = tokenChecks.filter((t) => t.accepted).length;
       return {
-        usersTable: `${options.users.schema}.${options.users.table}`,
+        usersTable: `${users.schema}.${users.table}`,
         passwords: { ...compared, checks },
         tokens: { audience, checks: tokenChecks, accepted, rejected: tokenChecks.length - accepted },
         claimsContract: CLAIMS_CONTRACT,

@@ -9,54 +9,56 @@ import { UsageError } from '../../errors.js';
 import type { SideCatalog } from './catalog.js';
 import type { SchemaDifference } from './types.js';
 import type { Side } from './side.js';
-import type { AuthMappingLayout, TableMapping } from './types.js';
+import type { TableMapping } from './types.js';
+import { identitiesTableOf, KEEP_LAYOUT, localColumn, usersTableOf, type AuthLayout, type AuthTable } from '../auth/layout.js';
+import { MIGRATIONS_SCHEMA } from '../auth/tables.js';
 
 const SOURCE_USERS = 'auth.users';
 const SOURCE_IDENTITIES = 'auth.identities';
 
 export interface AuthMapping {
-  layout: AuthMappingLayout;
+  layout: AuthLayout;
   /** How the layout was known: given by flags, or detected on the target. */
   how: 'given' | 'detected';
   mappings: TableMapping[];
 }
 
-/** The layout's local tables: keep → auth.users / auth.identities on the target. */
-function localTables(layout: AuthMappingLayout): { users: string; identities: string | undefined } {
-  if (layout.kind === 'keep') return { users: SOURCE_USERS, identities: SOURCE_IDENTITIES };
-  return { users: layout.usersTable, identities: layout.identitiesTable };
-}
-
 /** Every source column whose local counterpart (renamed or not) exists on the target. */
-function columnPairs(sourceTable: string, targetTable: string, source: SideCatalog, target: SideCatalog, renamed: Record<string, string>): Record<string, string> {
+function columnPairs(sourceTable: string, targetTable: string, source: SideCatalog, target: SideCatalog, layout: AuthLayout, table: AuthTable): Record<string, string> {
   const s = source.tables.get(sourceTable)!;
   const t = new Set(target.tables.get(targetTable)!.columns.map((c) => c.name));
-  return Object.fromEntries(s.columns.map((c) => [c.name, renamed[c.name] ?? c.name] as const).filter(([, local]) => t.has(local)));
+  return Object.fromEntries(s.columns.map((c) => [c.name, localColumn(layout, c.name, table)] as const).filter(([, local]) => t.has(local)));
 }
+
+/** auth migrate's history of the keep layout (node-pg-migrate's table, a10's tables.ts). */
+const KEEP_HISTORY = `${MIGRATIONS_SCHEMA}.auth_users_keep`;
 
 /**
  * The auth table pairs, when the source has Supabase Auth and the layout is given or detected (the
  * target holds auth.users: the keep layout). undefined when there is nothing to map.
  */
-export function resolveAuthMapping(option: AuthMappingLayout | 'detect' | 'off' | undefined, source: SideCatalog, target: SideCatalog): AuthMapping | undefined {
+export function resolveAuthMapping(option: AuthLayout | 'detect' | 'off' | undefined, source: SideCatalog, target: SideCatalog): AuthMapping | undefined {
   if (option === 'off' || !source.tables.has(SOURCE_USERS)) return undefined;
-  let layout: AuthMappingLayout;
+  let layout: AuthLayout;
   let how: AuthMapping['how'] = 'given';
   if (option === undefined || option === 'detect') {
-    if (!target.tables.has(SOURCE_USERS)) return undefined;
-    layout = { kind: 'keep' };
+    // auth migrate's keep history, or GoTrue's table itself on the target: the keep layout. A
+    // table layout's history is named by a hash of its tables: it has to be given (--auth-layout table).
+    if (!target.tables.has(KEEP_HISTORY) && !target.tables.has(SOURCE_USERS)) return undefined;
+    layout = KEEP_LAYOUT;
     how = 'detected';
   } else layout = option;
-  const local = localTables(layout);
-  if (!target.tables.has(local.users)) {
-    throw new UsageError(`the auth layout names ${local.users}, which the target does not have`, {
+  const id = (q: { schema: string; name: string }): string => `${q.schema}.${q.name}`; // the catalog's keys
+  const users = id(usersTableOf(layout));
+  const identities = id(identitiesTableOf(layout));
+  if (!target.tables.has(users)) {
+    throw new UsageError(`the auth layout names ${users}, which the target does not have`, {
       hint: 'run `offramp auth migrate` first, or pass the layout it used (--auth-layout table --users-table schema.table)',
     });
   }
-  const renamed = layout.kind === 'table' ? layout.columns ?? {} : {};
-  const mappings: TableMapping[] = [{ source: SOURCE_USERS, target: local.users, columns: columnPairs(SOURCE_USERS, local.users, source, target, renamed) }];
-  if (local.identities && source.tables.has(SOURCE_IDENTITIES) && target.tables.has(local.identities)) {
-    mappings.push({ source: SOURCE_IDENTITIES, target: local.identities, columns: columnPairs(SOURCE_IDENTITIES, local.identities, source, target, {}) });
+  const mappings: TableMapping[] = [{ source: SOURCE_USERS, target: users, columns: columnPairs(SOURCE_USERS, users, source, target, layout, 'users') }];
+  if (source.tables.has(SOURCE_IDENTITIES) && target.tables.has(identities)) {
+    mappings.push({ source: SOURCE_IDENTITIES, target: identities, columns: columnPairs(SOURCE_IDENTITIES, identities, source, target, layout, 'identities') });
   }
   return { layout, how, mappings };
 }

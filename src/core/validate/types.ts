@@ -2,6 +2,7 @@
  * The shape of `offramp validate`'s options and report. The report is the `result` of the JSON
  * envelope, so changes here are changes to a public contract: add fields, do not rename or remove.
  */
+import type { AuthLayout } from '../auth/layout.js';
 import type { CheckResult } from '../../checks/types.js';
 
 export type ValidateMode = 'counts' | 'hash' | 'full';
@@ -12,11 +13,6 @@ export type HashAlgorithm = 'hashtextextended' | 'md5';
 export type PlatformKind = 'supabase' | 'postgres';
 
 /** A translated table: rows of `source` are compared with rows of `target` (e.g. auth.users → public.users). */
-/** The auth layout as validate needs it: keep (auth.users on the target) or a local table. */
-export type AuthMappingLayout =
-  | { kind: 'keep' }
-  | { kind: 'table'; usersTable: string; identitiesTable?: string; columns?: Record<string, string> };
-
 export interface TableMapping {
   /** `schema.table` on the source. */
   source: string;
@@ -45,7 +41,7 @@ export interface ValidateOptions {
    * Where `auth migrate` put the users: auth.users ↔ the local users table (and identities) are then
    * compared like table pairs. Default `detect`: the keep layout when the target has auth.users.
    */
-  authLayout?: AuthMappingLayout | 'detect' | 'off';
+  authLayout?: AuthLayout | 'detect' | 'off';
   /** Schema holding extensions on the target (not a left-behind schema). Default `extensions`. */
   extensionsSchema?: string;
   /** source owner → target owner, for the schema diff's owner comparison. */
@@ -184,7 +180,7 @@ export interface ValidateReport {
     generatedColumns: 'hashed';
   };
   /** The auth mapping used (auth.users ↔ the local users table), when there was one. */
-  auth?: { layout: AuthMappingLayout; how: 'given' | 'detected'; pairs: Array<{ source: string; target: string; columns: number }> };
+  auth?: { layout: AuthLayout; how: 'given' | 'detected'; pairs: Array<{ source: string; target: string; columns: number }> };
   /** Managed schemas and tables left out of the data comparison, with the reason. */
   skipped: Array<{ object: string; reason: string }>;
   tables: TableReport[];

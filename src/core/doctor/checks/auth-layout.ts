@@ -7,13 +7,10 @@ import type { Check, CheckOutcome } from '../../../checks/types.js';
 import { loadSql, query } from '../../../db/sql.js';
 import { quoteIdent } from '../../../db/sql-parse.js';
 import { unavailable, type DoctorContext, type ReadySide } from '../context.js';
+import { displayName, KEEP_LAYOUT } from '../../auth/layout.js';
+import { plannedTables, shapeProblems } from '../../auth/tables.js';
 
-/** The GoTrue columns a local users table must keep for the user's SQL and a backend to work. */
-export const KEEP_USER_COLUMNS = [
-  'id', 'email', 'phone', 'encrypted_password', 'email_confirmed_at', 'phone_confirmed_at', 'confirmed_at', 'last_sign_in_at',
-  'banned_until', 'deleted_at', 'is_anonymous', 'is_sso_user', 'role', 'aud', 'raw_app_meta_data', 'raw_user_meta_data',
-  'created_at', 'updated_at',
-] as const;
+type ShapeRow = NonNullable<Parameters<typeof shapeProblems>[1]>;
 
 export const targetAuthLayoutCheck: Check<DoctorContext> = {
   id: 'target.auth-layout',
@@ -27,23 +24,29 @@ export const targetAuthLayoutCheck: Check<DoctorContext> = {
     }
     const target = ctx.target as ReadySide;
     const f = target.facts;
-    const [row] = await query<{ schema_exists: boolean; can_create_in_schema: boolean; table_exists: boolean; columns: string[] }>(
-      target.client, loadSql('doctor/auth-layout-target.sql'), ['auth', 'users'], 'read the target auth layout');
-    const r = row!;
-    const evidence = { schemaExists: r.schema_exists, tableExists: r.table_exists, canCreateInSchema: r.can_create_in_schema };
-    if (r.table_exists) {
-      const missing = KEEP_USER_COLUMNS.filter((c) => !r.columns.includes(c));
-      if (missing.length === 0) return { status: 'pass', detail: 'auth.users exists in offramp\'s shape: auth migrate upserts into it', evidence: { ...evidence, columns: r.columns.length } };
+    // The same judgement auth migrate makes before it writes (a10's shapeProblems), for the keep layout.
+    const existing: string[] = [];
+    const problems: string[] = [];
+    for (const planned of plannedTables(KEEP_LAYOUT, ['users'])) {
+      const [shape] = await query<ShapeRow>(target.client, loadSql('auth/table-shape.sql'), [planned.table.schema, planned.table.name], 'read the target auth tables');
+      if (!shape) continue;
+      existing.push(displayName(planned.table));
+      problems.push(...shapeProblems(planned, shape).map((p) => `${displayName(planned.table)}: ${p}`));
+    }
+    const [r] = await query<{ schema_exists: boolean; can_create_in_schema: boolean }>(target.client, loadSql('doctor/auth-layout-target.sql'), ['auth'], 'read the target auth schema');
+    const evidence = { schemaExists: r!.schema_exists, canCreateInSchema: r!.can_create_in_schema, existing };
+    if (problems.length) {
       return {
         status: 'fail',
-        detail: `auth.users exists but is not offramp's shape: it lacks ${missing.join(', ')}`,
-        hint: 'auth migrate never writes into a foreign table: drop or rename it, or use --layout table --users-table <another table>',
-        evidence: { ...evidence, missing },
+        detail: `the target already has auth tables that are not offramp's shape: ${problems.join('; ')}`,
+        hint: 'auth migrate never writes into a foreign table: rename or drop it, or use --layout table --users-table <another table>',
+        evidence: { ...evidence, problems },
       };
     }
+    if (existing.length === 2) return { status: 'pass', detail: "auth.users and auth.identities exist in offramp's shape: auth migrate upserts into them", evidence };
     const who = quoteIdent(f.current_user);
-    if (r.schema_exists) {
-      if (r.can_create_in_schema) return { status: 'pass', detail: `${f.current_user} can create auth.users and auth.identities in the existing schema auth`, evidence };
+    if (r!.schema_exists) {
+      if (r!.can_create_in_schema) return { status: 'pass', detail: `${f.current_user} can create auth.users and auth.identities in the existing schema auth`, evidence };
       return {
         status: 'fail',
         detail: `schema auth exists but ${f.current_user} may not create tables in it`,
