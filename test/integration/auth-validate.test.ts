@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../../src/core/validate/index.js';
 import { emptyTargetDatabase, fixtureDatabase, trackDatabases, type TestDatabase } from '../bed/databases.js';
 import { runCli } from '../e2e/run-cli.js';
+import { tableLayout } from '../../src/core/auth/layout.js';
 import { bringHomeForeignKeys, migrateAuth, fixtureUsers } from './auth-helpers.js';
 import { copyForValidation, mutate, sqlRows } from './validate-helpers.js';
 
@@ -79,5 +80,25 @@ describe('validate with the auth mapping', () => {
     // without the mapping (no users on the target) the same absence is what copy intends
     const off = await validate({ source: source.url, target: other.url, mode: 'counts', authLayout: 'off' });
     expect(off.schema!.differences.find((x) => x.object === fks[0])).toMatchObject({ severity: 'expected' });
+  });
+
+  it('--auth-layout table: auth.users ↔ public.users over the mapped columns, exit 0; a changed e-mail there, exit 3', async () => {
+    const t = await track(emptyTargetDatabase());
+    await copyForValidation(source.url, t.adminUrl);
+    const layout = tableLayout({ schema: 'public', name: 'users' }, { schema: 'public', name: 'identities' }, ['email=email_address']);
+    await migrateAuth(source.url, t.adminUrl, layout);
+    const args = ['validate', '--source', source.url, '--target', t.url, '--json', '--skip-schema',
+      '--auth-layout', 'table', '--users-table', 'public.users', '--identities-table', 'public.identities', '--map-column', 'email=email_address'];
+    const ok = await runCli(args);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const r = JSON.parse(ok.stdout).result;
+    const [n] = await sqlRows<{ users: number }>(t.adminUrl, 'SELECT count(*)::int AS users FROM public.users');
+    expect(r.tables.find((x: any) => x.table === 'auth.users')).toMatchObject({ targetTable: 'public.users', status: 'ok', rows: { source: n!.users, target: n!.users } });
+    expect(r.tables.find((x: any) => x.table === 'auth.identities')).toMatchObject({ targetTable: 'public.identities', status: 'ok' });
+    const user = (await fixtureUsers(source.adminUrl)).get(6)!;
+    await mutate(t.adminUrl, "UPDATE public.users SET email_address = 'changed@example.com' WHERE id = $1", [user.id]);
+    const bad = await runCli(args);
+    expect(bad.exitCode, bad.stderr).toBe(3);
+    expect(JSON.stringify(JSON.parse(bad.stdout).result.tables.find((x: any) => x.table === 'auth.users').differences)).toContain(user.id);
   });
 });

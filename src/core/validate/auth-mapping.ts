@@ -7,6 +7,7 @@
 import { loadSql } from '../../db/sql.js';
 import { UsageError } from '../../errors.js';
 import type { SideCatalog } from './catalog.js';
+import type { SchemaObject } from './schema.js';
 import type { SchemaDifference } from './types.js';
 import type { Side } from './side.js';
 import type { TableMapping } from './types.js';
@@ -77,4 +78,22 @@ export async function judgeBroughtHome(source: Side, leftBehind: string[], mappi
     d.severity = 'fail';
     d.reason = `auth migrate brings it home with ${mapping.mappings[0]!.target}: it should be on the target`;
   }
+}
+
+const quoted = (qualified: string): string => qualified.split('.').map((p) => (/^[a-z_][a-z0-9_$]*$/.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+
+/**
+ * The table layout's local tables sit in a compared schema (public.users) but are the source's
+ * auth.users, proven by the data comparison: they and what hangs off them are not "extra" on the
+ * target. (The keep layout's schema auth is left out of the schema diff on both sides anyway.)
+ */
+export function withoutMappedTables(objects: SchemaObject[], mapping: AuthMapping): SchemaObject[] {
+  if (mapping.layout.kind === 'keep') return objects;
+  const tables = new Set(mapping.mappings.map((m) => quoted(m.target)));
+  return objects.filter((o) => {
+    if ((o.category === 'tables' || o.category === 'rls') && tables.has(o.object)) return false;
+    if (['columns', 'constraints', 'triggers', 'policies'].includes(o.category) && [...tables].some((t) => o.object.startsWith(`${t}.`))) return false;
+    const parent = o.attrs._parent as [string, string] | null | undefined;
+    return !(Array.isArray(parent) && parent[0] === 'tables' && tables.has(parent[1]));
+  });
 }

@@ -9,7 +9,8 @@ import { decidePlatform, pairTables, readCatalog, leftBehindReason, type TablePa
 import { chooseAlgorithm, countTable, differingChunks, digestHex, hashTable, planChunks, type Agg } from './hash.js';
 import { localiseKeyed, localiseMultiset, type LocaliseContext, type Localised } from './localise.js';
 import { diffSchemas, readSchema, schemaChecks } from './schema.js';
-import { judgeBroughtHome, resolveAuthMapping } from './auth-mapping.js';
+import { judgeBroughtHome, resolveAuthMapping, withoutMappedTables } from './auth-mapping.js';
+import { MIGRATIONS_SCHEMA } from '../auth/tables.js';
 import { PINNED_SETTINGS, Side } from './side.js';
 import { MANAGED_SCHEMAS, PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import type { HashAlgorithm, SchemaReport, TableReport, ValidateOptions, ValidateReport, ValidateSummary } from './types.js';
@@ -67,13 +68,16 @@ export async function validate(options: ValidateOptions, progress: Progress = si
       t = performance.now();
       schema = await inStep(progress, 'schema diff', async () => {
         const managed = platform.kind === 'supabase' ? MANAGED_SCHEMAS.filter((n) => n !== (options.extensionsSchema ?? 'extensions')) : [];
-        const leftOut = [...(platform.kind === 'supabase' ? MANAGED_SCHEMAS : []), ...(options.excludeSchemas ?? [])];
+        // offramp's own bookkeeping on the target (auth migrate's migration history) is not the
+        // source's: left out, unless the source has a schema of that name itself.
+        const bookkeeping = sc.schemas.includes(MIGRATIONS_SCHEMA) ? [] : [MIGRATIONS_SCHEMA];
+        const leftOut = [...(platform.kind === 'supabase' ? MANAGED_SCHEMAS : []), ...(options.excludeSchemas ?? []), ...bookkeeping];
         const missingExtensions = platform.kind === 'supabase' ? Object.keys(PLATFORM_ONLY_EXTENSIONS) : [];
         const [a, b] = await Promise.all([
           readSchema(source, leftOut, options.schemas ?? [], managed, missingExtensions),
           readSchema(target, leftOut, options.schemas ?? [], managed, missingExtensions),
         ]);
-        const differences = diffSchemas(a, b, { platform: platform.kind, ownerMap: options.ownerMap ?? {}, targetUser: tc.currentUser, targetRoles: tc.roles });
+        const differences = diffSchemas(a, auth ? withoutMappedTables(b, auth) : b, { platform: platform.kind, ownerMap: options.ownerMap ?? {}, targetUser: tc.currentUser, targetRoles: tc.roles });
         if (auth) await judgeBroughtHome(source, managed, auth, differences);
         if (platform.kind === 'supabase') {
           // Only what the target really lacks: it has `extensions` when extensions were created there.
