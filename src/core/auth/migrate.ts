@@ -18,7 +18,7 @@ import { loadSql, query } from '../../db/sql.js';
 import { UsageError } from '../../errors.js';
 import { inStep, type Progress } from '../../output/progress.js';
 import { bringHomeAuthObjects, type AuthObjectOutcome } from './bring-home.js';
-import { displayName, LEFT_BEHIND_USER_COLUMNS, usersTableOf, type AuthLayout } from './layout.js';
+import { AUTH_USER_COLUMNS, displayName, LEFT_BEHIND_USER_COLUMNS, usersTableOf, type AuthLayout } from './layout.js';
 import { applyAuthMigrations, checkTargetShapes, plannedTables, withMigrationClient, type AuthComponent, type PlannedTable } from './tables.js';
 import { advanceSequence, removeStale, stageTable, tempName, upsertStaged, usersOnlyOnTarget, type TableCounts } from './upsert.js';
 import { quoteIdent } from '../../db/sql-parse.js';
@@ -55,7 +55,7 @@ export interface AuthMigrateResult {
   refreshTokens: { source: number; carried: boolean; counts?: TableCounts };
   /** MFA factors: always counted by kind; carried with --include-mfa. */
   mfa: { source: number; kinds: Record<string, number>; verified: number; carried: boolean; counts?: TableCounts };
-  /** GoTrue's internal users columns, not carried. */
+  /** The source's auth.users columns not carried (GoTrue's internals: tokens, reauthentication, ...). */
   leftBehindColumns: string[];
   /** What became of the objects copy deferred because of auth (bring-home). */
   objects: AuthObjectOutcome[];
@@ -122,6 +122,11 @@ export async function authMigrate(options: AuthMigrateOptions, progress: Progres
       mfa: await count(src, 'mfa_factors', sourceTables),
     };
     const kinds = await mfaKinds(src, sourceTables);
+    // What this source's auth.users has that is not carried (a newer GoTrue may have more than the known list).
+    const carried = new Set(AUTH_USER_COLUMNS.map((c) => c.name));
+    const leftBehindColumns = sourceTables.get('users')!.filter((c) => !carried.has(c));
+    const unknown = leftBehindColumns.filter((c) => !LEFT_BEHIND_USER_COLUMNS.includes(c));
+    if (unknown.length > 0) progress.log('warn', `auth.users has columns offramp does not know and leaves behind: ${unknown.join(', ')}`);
 
     tgt = await connect(options.target, { role: 'target', timeoutSeconds: options.connectTimeoutSeconds, applicationName: 'offramp-auth' });
     await tgt.query(`SET DateStyle = ISO; SET TimeZone = 'UTC'`);
@@ -198,7 +203,7 @@ export async function authMigrate(options: AuthMigrateOptions, progress: Progres
       sessions: { source: sourceCounts.sessions, carried: options.includeSessions, ...(c.sessions ? { counts: c.sessions } : {}) },
       refreshTokens: { source: sourceCounts.refreshTokens, carried: options.includeSessions, ...(c.refresh_tokens ? { counts: c.refresh_tokens } : {}) },
       mfa: { source: sourceCounts.mfa, ...kinds, carried: options.includeMfa, ...(c.mfa_factors ? { counts: c.mfa_factors } : {}) },
-      leftBehindColumns: [...LEFT_BEHIND_USER_COLUMNS],
+      leftBehindColumns,
       objects,
     };
   } finally {
