@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defineAuthMigrate } from './auth-migrate.js';
 import type { CommandRunner } from './context.js';
+import { defineAuthVerify } from './auth-verify.js';
 import { defineCopy } from './copy.js';
 import { defineCutover } from './cutover.js';
 import { defineDemo } from './demo.js';
@@ -26,6 +27,7 @@ export function defineCommands(program: Command, run: Run): void {
   defineValidate(program, run);
   const auth = program.command('auth').description('Supabase Auth users into local tables (migrate), and proof nobody is locked out (verify)');
   defineAuthMigrate(auth, run);
+  defineAuthVerify(auth, run);
   // cli.ts overrides exits one level down only: a usage error of `auth <sub>` must exit 2 too (keep last in this block).
   auth.commands.forEach((c) => c.exitOverride());
   defineWatch(program, run);

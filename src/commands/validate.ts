@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { redact } from '../secrets.js';
+import type { ValidateOptions } from '../core/validate/types.js';
 import { examples } from './context.js';
 import { checkOutputFile } from './output-file.js';
 import type { Run } from './index.js';
@@ -34,6 +35,18 @@ export function parseMapping(spec: string): { source: string; target: string; co
   return { source: m[1]!.trim(), target: m[2]!.trim(), ...(columns ? { columns } : {}) };
 }
 
+/** --auth-layout and its tables (parsed by the auth layout module, as auth migrate does); undefined: detect on the target. */
+async function authLayoutOf(opts: Record<string, unknown>): Promise<ValidateOptions['authLayout']> {
+  if (opts.authLayout === undefined) return undefined;
+  if (opts.authLayout === 'off') return 'off';
+  if (opts.authLayout === 'keep') return { kind: 'keep' };
+  const { parseQualifiedName, tableLayout } = await import('../core/auth/layout.js');
+  return tableLayout(
+    parseQualifiedName('--users-table', String(opts.usersTable ?? 'public.users')),
+    parseQualifiedName('--identities-table', String(opts.identitiesTable ?? 'public.identities')),
+    (opts.mapColumn as string[] | undefined) ?? []);
+}
+
 export function defineValidate(program: Command, run: Run): void {
   program
     .command('validate')
@@ -43,6 +56,10 @@ export function defineValidate(program: Command, run: Run): void {
     .option('--exclude-table <name>', 'leave a table out (repeatable, comma-separated)', collect)
     .option('--schemas <list>', 'only these schemas (comma-separated)', collect)
     .option('--map <spec>', 'compare a translated table: src.table=tgt.table[:src_col=tgt_col,…] (repeatable)', repeat)
+    .addOption(new Option('--auth-layout <layout>', 'where auth migrate put the users: keep (auth.users), table (--users-table), off; default: detected').choices(['keep', 'table', 'off']))
+    .option('--users-table <schema.table>', 'the local users table of --auth-layout table (default public.users)')
+    .option('--identities-table <schema.table>', 'the local identities table of --auth-layout table (default public.identities)')
+    .option('--map-column <gotrue=local>', 'a renamed column of --auth-layout table, as given to auth migrate (repeatable)', repeat)
     .option('--max-differences <n>', 'differing rows reported per table (default 50)')
     .option('--show-values', 'include the values of differing rows in reports (they may be personal data)')
     .option('--markdown <file>', 'also write a Markdown validation report to this file')
@@ -89,6 +106,7 @@ export function defineValidate(program: Command, run: Run): void {
           ownerMap: config.ownerMap,
           extensionsSchema: config.extensionsSchema,
           mappings: ((opts.map as string[] | undefined) ?? []).map(parseMapping),
+          authLayout: await authLayoutOf(opts),
           maxDifferences: positiveInt('--max-differences', opts.maxDifferences),
           showValues: Boolean(opts.showValues),
           skipSchema: Boolean(opts.skipSchema),

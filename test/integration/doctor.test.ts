@@ -61,7 +61,7 @@ describe('doctor: fixture source → empty PostGIS target', () => {
   });
 
   it('runs every check with an id, a title and a detail', () => {
-    expect(report.checks.length).toBe(22);
+    expect(report.checks.length).toBe(23);
     for (const c of report.checks) {
       expect(c.id).toMatch(/^[a-z]+\.[a-z0-9-]+$/);
       expect(c.detail.length).toBeGreaterThan(0);

@@ -75,7 +75,8 @@ function smallInventory(): InspectInventory {
     ],
     auth: {
       present: true, readable: true, users: 72, passwords: { bcrypt: 70, empty: 2, other: 0 }, banned: 1, deleted: 0, anonymous: 1, sso: 0,
-      identities: 74, identitiesByProvider: { email: 70, google: 4 }, mfaFactors: 0, sessions: 12,
+      identities: 74, identitiesByProvider: { email: 70, google: 4 }, usersByProvider: { email: 70, google: 4 },
+      hashKinds: [{ kind: 'bcrypt', variant: '2a', cost: 10, users: 70 }, { kind: 'none', variant: null, cost: null, users: 2 }], mfaFactors: 0, mfaByKind: {}, sessions: 12,
     },
     storage: { present: true, readable: true, buckets: [{ id: 'avatars', name: 'avatars', public: true, objects: 3, bytes: 1536 }], objects: 3, bytes: 1536 },
     vault: { present: true, readable: true, secrets: 1 },
@@ -177,7 +178,7 @@ describe('buildFindings', () => {
       extensions: [{ name: 'pg_trgm', version: '1.6', schema: 'public', platformOnly: false, dependents: [] }],
       policies: [], references: [], authUserTriggers: [], platformTableTriggers: [], roles: [], publications: [], eventTriggers: [],
       securityDefinerFunctions: [],
-      auth: { present: false, readable: false, users: null, passwords: null, banned: null, deleted: null, anonymous: null, sso: null, identities: null, identitiesByProvider: {}, mfaFactors: null, sessions: null },
+      auth: { present: false, readable: false, users: null, passwords: null, banned: null, deleted: null, anonymous: null, sso: null, identities: null, identitiesByProvider: {}, usersByProvider: {}, hashKinds: null, mfaFactors: null, mfaByKind: {}, sessions: null },
       storage: { present: false, readable: false, buckets: [], objects: null, bytes: null },
       vault: { present: false, readable: false, secrets: null },
     };

@@ -8,6 +8,7 @@ import { runChecks, summarize, type Check, type CheckResult, type CheckStatus } 
 import { silentProgress, type Progress, type StepHandle } from '../../output/progress.js';
 import { maskUrl } from '../../secrets.js';
 import { clientToolCheck, serverVersionsCheck } from './checks/versions.js';
+import { targetAuthLayoutCheck } from './checks/auth-layout.js';
 import { connectCheck } from './checks/connectivity.js';
 import { connectionsCheck } from './checks/connections.js';
 import { targetCreateExtensionsCheck, targetExtensionsCheck } from './checks/extensions.js';
@@ -79,6 +80,7 @@ export const DOCTOR_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
   targetCreateRolesCheck,
   targetDefaultPrivilegesCheck,
   targetEmptyCheck,
+  targetAuthLayoutCheck,
   targetDiskCheck,
   connectionsCheck('target'),
   connectionsCheck('source'),

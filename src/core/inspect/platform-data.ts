@@ -6,7 +6,7 @@
  */
 import { PLATFORM_EVENT_TRIGGERS, REALTIME_PUBLICATION } from '../supabase/platform.js';
 import { num, type Snapshot } from './session.js';
-import type { AuthSummary, AuthTrigger, EventTriggerInfo, InspectReport, PublicationInfo, StorageSummary } from './types.js';
+import type { AuthHashKind, AuthSummary, AuthTrigger, EventTriggerInfo, InspectReport, PublicationInfo, StorageSummary } from './types.js';
 
 const TRACKED = ['auth.users', 'auth.identities', 'auth.mfa_factors', 'auth.sessions', 'storage.buckets', 'storage.objects', 'vault.secrets'] as const;
 type Tracked = (typeof TRACKED)[number];
@@ -32,7 +32,7 @@ async function countOf(snap: Snapshot, a: Access, table: Tracked): Promise<numbe
 
 const emptyAuth = (present: boolean): AuthSummary => ({
   present, readable: false, users: null, passwords: null, banned: null, deleted: null, anonymous: null, sso: null,
-  identities: null, identitiesByProvider: {}, mfaFactors: null, sessions: null,
+  identities: null, identitiesByProvider: {}, usersByProvider: {}, hashKinds: null, mfaFactors: null, mfaByKind: {}, sessions: null,
 });
 
 async function readAuth(snap: Snapshot, a: Access): Promise<AuthSummary> {
@@ -49,18 +49,27 @@ async function readAuth(snap: Snapshot, a: Access): Promise<AuthSummary> {
     present: true, readable: true, users,
     passwords: { bcrypt: num(u.bcrypt), empty: num(u.empty), other: users - num(u.bcrypt) - num(u.empty) },
     banned: num(u.banned), deleted: num(u.deleted), anonymous: num(u.anonymous), sso: num(u.sso),
-    identities: null, identitiesByProvider: {}, mfaFactors: null, sessions: null,
+    identities: null, identitiesByProvider: {}, usersByProvider: {}, hashKinds: null, mfaFactors: null, mfaByKind: {}, sessions: null,
   };
+  const kinds = await snap.attempt<{ kind: AuthHashKind['kind']; variant: string | null; cost: number | null; users: string }>('auth-hash-kinds', [], 'auth.users');
+  if (kinds) summary.hashKinds = kinds.map((k) => ({ kind: k.kind, variant: k.variant, cost: k.cost, users: num(k.users) }));
   if (a['auth.identities'].present && a['auth.identities'].readable) {
-    const rows = await snap.attempt<{ provider: string; n: string }>('auth-identities', [], 'auth.identities');
+    const rows = await snap.attempt<{ provider: string; n: string; users: string }>('auth-identities', [], 'auth.identities');
     if (rows) {
-      for (const r of rows) summary.identitiesByProvider[r.provider] = num(r.n);
+      for (const r of rows) {
+        summary.identitiesByProvider[r.provider] = num(r.n);
+        summary.usersByProvider[r.provider] = num(r.users);
+      }
       summary.identities = rows.reduce((s, r) => s + num(r.n), 0);
     }
   } else if (a['auth.identities'].present) {
     snap.cannotRead('auth.identities', 'no SELECT privilege');
   }
   summary.mfaFactors = await countOf(snap, a, 'auth.mfa_factors');
+  if (summary.mfaFactors !== null) {
+    const rows = await snap.attempt<{ kind: string; status: string; factors: string }>('auth-mfa-factors', [], 'auth.mfa_factors');
+    for (const r of rows ?? []) summary.mfaByKind[`${r.kind}/${r.status}`] = num(r.factors);
+  }
   summary.sessions = await countOf(snap, a, 'auth.sessions');
   return summary;
 }

@@ -79,9 +79,15 @@ export function renderInspectText(report: InspectReport, c: ChalkInstance): stri
       out.push(`  ${plural(auth.users ?? 0, 'user')}${pw ? ` (bcrypt ${pw.bcrypt}, no password ${pw.empty}${pw.other ? `, other ${pw.other}` : ''})` : ''}, ${auth.anonymous ?? 0} anonymous, ${auth.sso ?? 0} SSO, ${auth.banned ?? 0} banned, ${auth.deleted ?? 0} deleted`);
       const providers = Object.entries(auth.identitiesByProvider).map(([p, n]) => `${p} ${n}`).join(', ');
       out.push(`  ${formatCount(auth.identities)} identities${providers ? ` (${providers})` : ''}, ${formatCount(auth.mfaFactors)} MFA factors, ${formatCount(auth.sessions)} sessions`);
+      const users = Object.entries(auth.usersByProvider).map(([p, n]) => `${p} ${n}`).join(', ');
+      if (users) out.push(`  users per provider: ${users}`);
+      const hashes = (auth.hashKinds ?? []).map((k) => `${k.kind === 'bcrypt' ? `bcrypt $${k.variant}$ cost ${k.cost}` : k.kind} ${k.users}`).join(', ');
+      if (hashes) out.push(`  password hashes: ${hashes}`);
+      const mfa = Object.entries(auth.mfaByKind).map(([k, n]) => `${k} ${n}`).join(', ');
+      if (mfa) out.push(`  MFA factors: ${mfa}`);
     }
-    for (const t of report.authUserTriggers) {
-      out.push(`  trigger ${t.name} → ${t.function} ${t.timing} ${t.events.join('/')}${t.securityDefiner ? ' (security definer)' : ''}`);
+    for (const t of [...report.authUserTriggers, ...report.platformTableTriggers.filter((x) => x.table.startsWith('auth.'))]) {
+      out.push(`  trigger ${t.name} → ${t.function} ${t.timing} ${t.events.join('/')}${t.securityDefiner ? ' (security definer)' : ''}${t.table === 'auth.users' ? '' : ` on ${t.table}`}`);
     }
     out.push('');
     out.push(c.bold('Storage'));

@@ -211,8 +211,23 @@ export interface AuthSummary {
   sso: number | null;
   identities: number | null;
   identitiesByProvider: Record<string, number>;
+  /** Users with at least one identity of each provider (a Google-linked e-mail user counts for both). */
+  usersByProvider: Record<string, number>;
+  /** Password hashes by scheme: what the new backend must verify (bcrypt cost, argon2, Firebase scrypt). */
+  hashKinds: AuthHashKind[] | null;
   mfaFactors: number | null;
+  /** MFA factors by `kind/status`, e.g. `totp/verified`. */
+  mfaByKind: Record<string, number>;
   sessions: number | null;
+}
+
+export interface AuthHashKind {
+  kind: 'bcrypt' | 'argon2' | 'firebase-scrypt' | 'none' | 'other';
+  /** The scheme identifier between the first two `$`: 2a, 2b, argon2id, fbscrypt. */
+  variant: string | null;
+  /** bcrypt's cost factor. */
+  cost: number | null;
+  users: number;
 }
 
 export interface BucketInfo {

@@ -9,6 +9,8 @@ import { decidePlatform, pairTables, readCatalog, leftBehindReason, type TablePa
 import { chooseAlgorithm, countTable, differingChunks, digestHex, hashTable, planChunks, type Agg } from './hash.js';
 import { localiseKeyed, localiseMultiset, type LocaliseContext, type Localised } from './localise.js';
 import { diffSchemas, readSchema, schemaChecks } from './schema.js';
+import { judgeBroughtHome, resolveAuthMapping, withoutMappedTables } from './auth-mapping.js';
+import { MIGRATIONS_SCHEMA } from '../auth/tables.js';
 import { PINNED_SETTINGS, Side } from './side.js';
 import { MANAGED_SCHEMAS, PLATFORM_ONLY_EXTENSIONS } from '../supabase/platform.js';
 import type { HashAlgorithm, SchemaReport, TableReport, ValidateOptions, ValidateReport, ValidateSummary } from './types.js';
@@ -54,7 +56,11 @@ export async function validate(options: ValidateOptions, progress: Progress = si
     const [sc, tc] = await Promise.all([readCatalog(source, translated, Object.keys(PLATFORM_ONLY_EXTENSIONS)), readCatalog(target)]);
     const platform = decidePlatform(options.platform, sc);
     const { alg, reason } = chooseAlgorithm(options.hash ?? 'auto', { versionNum: source.info.versionNum, probe: sc.hashProbe }, { versionNum: target.info.versionNum, probe: tc.hashProbe });
-    const selection = pairTables(sc, tc, platform.kind, options);
+    const auth = platform.kind === 'supabase' ? resolveAuthMapping(options.authLayout, sc, tc) : undefined;
+    // A --map of the same source table wins over the auth mapping.
+    const given = new Set((options.mappings ?? []).map((m) => m.source));
+    const mappings = [...(options.mappings ?? []), ...(auth?.mappings ?? []).filter((m) => !given.has(m.source))];
+    const selection = pairTables(sc, tc, platform.kind, { ...options, mappings });
     lap('catalog', t);
 
     let schema: SchemaReport | undefined;
@@ -62,13 +68,17 @@ export async function validate(options: ValidateOptions, progress: Progress = si
       t = performance.now();
       schema = await inStep(progress, 'schema diff', async () => {
         const managed = platform.kind === 'supabase' ? MANAGED_SCHEMAS.filter((n) => n !== (options.extensionsSchema ?? 'extensions')) : [];
-        const leftOut = [...(platform.kind === 'supabase' ? MANAGED_SCHEMAS : []), ...(options.excludeSchemas ?? [])];
+        // offramp's own bookkeeping on the target (auth migrate's migration history) is not the
+        // source's: left out, unless the source has a schema of that name itself.
+        const bookkeeping = sc.schemas.includes(MIGRATIONS_SCHEMA) ? [] : [MIGRATIONS_SCHEMA];
+        const leftOut = [...(platform.kind === 'supabase' ? MANAGED_SCHEMAS : []), ...(options.excludeSchemas ?? []), ...bookkeeping];
         const missingExtensions = platform.kind === 'supabase' ? Object.keys(PLATFORM_ONLY_EXTENSIONS) : [];
         const [a, b] = await Promise.all([
           readSchema(source, leftOut, options.schemas ?? [], managed, missingExtensions),
           readSchema(target, leftOut, options.schemas ?? [], managed, missingExtensions),
         ]);
-        const differences = diffSchemas(a, b, { platform: platform.kind, ownerMap: options.ownerMap ?? {}, targetUser: tc.currentUser, targetRoles: tc.roles });
+        const differences = diffSchemas(a, auth ? withoutMappedTables(b, auth) : b, { platform: platform.kind, ownerMap: options.ownerMap ?? {}, targetUser: tc.currentUser, targetRoles: tc.roles });
+        if (auth) await judgeBroughtHome(source, managed, auth, differences);
         if (platform.kind === 'supabase') {
           // Only what the target really lacks: it has `extensions` when extensions were created there.
           for (const s of MANAGED_SCHEMAS.filter((n) => sc.schemas.includes(n) && !tc.schemas.includes(n))) {
@@ -126,6 +136,7 @@ export async function validate(options: ValidateOptions, progress: Progress = si
         showValues: settings.showValues,
         generatedColumns: 'hashed',
       },
+      ...(auth ? { auth: { layout: auth.layout, how: auth.how, pairs: auth.mappings.map((m) => ({ source: m.source, target: m.target, columns: Object.keys(m.columns ?? {}).length })) } } : {}),
       skipped: selection.skipped,
       tables,
       ...(schema ? { schema } : {}),

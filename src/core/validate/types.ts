@@ -2,6 +2,7 @@
  * The shape of `offramp validate`'s options and report. The report is the `result` of the JSON
  * envelope, so changes here are changes to a public contract: add fields, do not rename or remove.
  */
+import type { AuthLayout } from '../auth/layout.js';
 import type { CheckResult } from '../../checks/types.js';
 
 export type ValidateMode = 'counts' | 'hash' | 'full';
@@ -36,6 +37,11 @@ export interface ValidateOptions {
   schemas?: string[];
   excludeSchemas?: string[];
   mappings?: TableMapping[];
+  /**
+   * Where `auth migrate` put the users: auth.users ↔ the local users table (and identities) are then
+   * compared like table pairs. Default `detect`: the keep layout when the target has auth.users.
+   */
+  authLayout?: AuthLayout | 'detect' | 'off';
   /** Schema holding extensions on the target (not a left-behind schema). Default `extensions`. */
   extensionsSchema?: string;
   /** source owner → target owner, for the schema diff's owner comparison. */
@@ -173,6 +179,8 @@ export interface ValidateReport {
     showValues: boolean;
     generatedColumns: 'hashed';
   };
+  /** The auth mapping used (auth.users ↔ the local users table), when there was one. */
+  auth?: { layout: AuthLayout; how: 'given' | 'detected'; pairs: Array<{ source: string; target: string; columns: number }> };
   /** Managed schemas and tables left out of the data comparison, with the reason. */
   skipped: Array<{ object: string; reason: string }>;
   tables: TableReport[];
