@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineAuthMigrate } from './auth-migrate.js';
-import type { CommandRunner } from './context.js';
 import { defineAuthVerify } from './auth-verify.js';
+import { type CommandRunner, examples } from './context.js';
 import { defineCopy } from './copy.js';
 import { defineCutover } from './cutover.js';
 import { defineDemo } from './demo.js';
@@ -10,6 +10,7 @@ import { defineDump } from './dump.js';
 import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
+import { defineRlsTranslate } from './rls-translate.js';
 import { defineRollback } from './rollback.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
@@ -30,6 +31,9 @@ export function defineCommands(program: Command, run: Run): void {
   defineAuthVerify(auth, run);
   // cli.ts overrides exits one level down only: a usage error of `auth <sub>` must exit 2 too (keep last in this block).
   auth.commands.forEach((c) => c.exitOverride());
+  const rls = program.command('rls').description('row level security: translate the policies (and prove them)')
+    .addHelpText('after', examples('offramp rls translate --mode compat --apply', 'offramp rls translate --mode app --markdown predicates.md'));
+  defineRlsTranslate(rls, run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);

@@ -20,6 +20,8 @@ import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
 import { makeDashboardBackup, type DashboardBackup } from './demo-backup.js';
 import { restoreFrom, type BackupRestoreResult } from './backup/restore-backup.js';
 import { authMigrate, type AuthMigrateResult } from './auth/migrate.js';
+import { rlsDemoSummary, runRlsDemo } from './rls/demo.js';
+import type { RlsTranslation } from './rls/types.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +53,7 @@ export interface DemoResult {
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
   /** --from-backup: the backup file made, and what restore --from made of it. */
   backup?: DashboardBackup & { restore: BackupRestoreResult };
+  rls?: RlsTranslation;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
   auth?: AuthMigrateResult;
@@ -140,17 +143,28 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
     // The copy runs only on a clean preflight, as an engineer would.
     let copied: DemoResult['copy'];
     let backup: DemoResult['backup'];
+    const workDir = mkdtempSync(join(tmpdir(), 'offramp-demo-'));
     if (preflight.summary.fail === 0 && options.fromBackup) {
       backup = await backupStages(stages, source!, targetUrl, options.keep, progress);
       copied = backup.restore.copy;
     } else if (preflight.summary.fail === 0) {
       copied = await timed(stages, 'copy', () => copyDatabase(copyOptions(sourceUrl, targetUrl, {
-        jobs: Math.min(4, availableParallelism()), workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
+        jobs: Math.min(4, availableParallelism()), workDir,
       }), progress), (r) => ({
         ok: r.ok,
         summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,
       }));
     }
+
+    // Move the users (keep layout) before RLS, whose policies and compatibility layer need them, and
+    // before validate, which then compares auth.users/auth.identities with their local copies too.
+    let auth: Awaited<ReturnType<typeof authDemoStage>> | undefined;
+    if (copied) auth = await authDemoStage(stages, sourceUrl, targetUrl, progress);
+
+    // RLS stays in the database: the policies and the compatibility layer installed (once the
+    // target has its users table from the auth stage; before that, classified and reported only).
+    let rls: DemoResult['rls'];
+    if (copied) rls = await timed(stages, 'rls translate', () => runRlsDemo(sourceUrl, targetUrl, workDir, progress), rlsDemoSummary);
 
     // Prove the copy: counts, content hashes and the schema diff, with what copy deferred as expected.
     let validated: DemoResult['validate'];
@@ -170,11 +184,6 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
-    // Move the users. Last, so that validate and the cutover rehearsal judge exactly what copy moved
-    // (the auth mapping in validate is issue 10's verify/validate work).
-    let auth: Awaited<ReturnType<typeof authDemoStage>> | undefined;
-    if (validated) auth = await authDemoStage(stages, sourceUrl, targetUrl, progress);
-
     const reportFile = resolve(options.reportFile);
     const markdown = [
       '# offramp demo report',
@@ -191,8 +200,9 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       renderDoctorMarkdown(preflight),
       ...(backup ? ['', `## Backup file (offramp demo --from-backup)`, '', `${backup.file} (${backup.bytes} bytes, pg_dumpall | gzip): restored with offramp restore --from; ${backup.restore.load.deferred.length} statements left behind by the load, ${backup.restore.load.roles.passwordsFound} role passwords found and not applied.`] : []),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
-      ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
       ...(auth ? ['', auth.markdown] : []),
+      ...(rls ? ['', demoteHeadings(rls.report)] : []),
+      ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -208,6 +218,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       doctor: preflight,
       copy: copied,
       ...(backup ? { backup } : {}),
+      rls,
       validate: validated,
       cutover,
       auth: auth?.result,
