@@ -91,6 +91,8 @@ async function backupStages(stages: DemoStage[], source: LocalCluster, targetUrl
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
 /** The auth stage: Supabase Auth's users into the target (`keep` layout), and its report section. */
 async function authDemoStage(stages: DemoStage[], source: string, target: string, progress: Progress): Promise<{ result: AuthMigrateResult; markdown: string }> {
   const result = await timed(stages, 'auth', () => authMigrate({
