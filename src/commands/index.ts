@@ -9,6 +9,7 @@ import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
 import { defineRollback } from './rollback.js';
+import { defineRlsVerify, rlsGroup } from './rls-verify.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
 
@@ -23,6 +24,7 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
+  defineRlsVerify(rlsGroup(program), run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);
