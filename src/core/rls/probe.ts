@@ -90,15 +90,27 @@ export async function probe(client: pg.Client, principal: Principal | undefined,
   }
 }
 
-/** Two outcomes agree: the same rows, or refused with the same SQLSTATE. */
+/**
+ * An integrity-constraint error (SQLSTATE class 23: foreign key, unique, not null, check) comes
+ * after the policies let the row through: PostgreSQL checks RLS before constraints (and foreign
+ * keys at the end of the statement). For a policy proof it is "allowed"; a foreign key copy left
+ * behind (to auth.users) is validate's business, not a policy difference.
+ */
+const passedPolicies = (o: Outcome): boolean => (o.kind === 'rows' && o.count > 0) || (o.kind === 'refused' && o.sqlstate.startsWith('23'));
+
+/** Two outcomes agree: the same rows, refused with the same SQLSTATE, or both past the policies. */
 export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if (a.kind === 'rows' && b.kind === 'rows') return a.count === b.count && a.hash === b.hash;
-  if (a.kind === 'refused' && b.kind === 'refused') return a.sqlstate === b.sqlstate;
+  if (a.kind === 'refused' && b.kind === 'refused' && a.sqlstate === b.sqlstate) return true;
+  if (a.kind !== 'inconclusive' && b.kind !== 'inconclusive' && (a.kind === 'refused' || b.kind === 'refused')) {
+    return passedPolicies(a) && passedPolicies(b);
+  }
   return a.kind === b.kind;
 }
 
 export function describeOutcome(o: Outcome, command: Command): string {
   if (o.kind === 'inconclusive') return `could not probe (${o.reason})`;
+  if (o.kind === 'refused' && o.sqlstate.startsWith('23')) return `allowed by the policies, then refused by a constraint (${o.sqlstate}: ${o.message})`;
   if (o.kind === 'refused') return `refused (${o.sqlstate}: ${o.message})`;
   if (command === 'SELECT') return `${o.count} rows visible`;
   return o.count > 0 ? `allowed (${o.count} row${o.count === 1 ? '' : 's'})` : 'no row matched (filtered by USING)';

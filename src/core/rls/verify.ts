@@ -167,9 +167,9 @@ async function visibleKeys(client: pg.Client, t: TableShape, principal: Principa
   let keys: string[] = [];
   await inProbeTransaction(client, false, async () => {
     const o = await probe(client, principal,
-      `SELECT ${keyExpression(t)} AS k FROM ${fromTable(t)}${where ? `${where.join} WHERE (${where.sql})` : ''} ORDER BY 1 COLLATE "C"`, where?.values ?? [],
+      `SELECT (${keyExpression(t)}) COLLATE "C" AS k FROM ${fromTable(t)}${where ? `${where.join} WHERE (${where.sql})` : ''} ORDER BY 1`, where?.values ?? [],
       (r) => { keys = r.rows.map((row) => String(row.k)); return { kind: 'rows', count: r.rowCount ?? 0, hash: '' }; });
-    if (o.kind !== 'rows') keys = [];
+    if (o.kind !== 'rows') throw new Error(`cannot list the keys ${principal?.name ?? 'the owner'} sees in ${t.qualified}: ${describeOutcome(o, 'SELECT')}`);
   });
   return keys;
 }
@@ -183,6 +183,13 @@ function firstDifferences(a: string[], b: string[]): DifferingKey[] {
     if (out.length >= MAX_KEYS) break;
   }
   return out;
+}
+
+/** `allowed (1 row) ×2, refused (42501: …) ×1`: what a check's probes saw on one side. */
+function tally(descriptions: string[]): string {
+  const counts = new Map<string, number>();
+  for (const d of descriptions) counts.set(d, (counts.get(d) ?? 0) + 1);
+  return [...counts].map(([d, n]) => `${d} ×${n}`).join('; ');
 }
 
 /** App mode: a refusal on the source by privilege (no GRANT) is the backend's "no rows". */
@@ -263,7 +270,12 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
             if (a.kind === 'inconclusive' || b.kind === 'inconclusive') { inconclusive++; continue; }
             if (!sameOutcome(a, b) && differing.length < MAX_KEYS) differing.push({ key: writes[i]!.key, source: describeOutcome(a, command), target: describeOutcome(b, command) });
           }
-          const c: RlsCheck = { table: t.qualified, principal: p.name, command, probes: idx.length, status: differing.length > 0 ? 'different' : inconclusive > 0 ? 'inconclusive' : 'equal' };
+          const c: RlsCheck = {
+            table: t.qualified, principal: p.name, command, probes: idx.length,
+            status: differing.length > 0 ? 'different' : inconclusive > 0 ? 'inconclusive' : 'equal',
+            source: tally(idx.map((i) => describeOutcome(s.writes[i]!, command))),
+            target: tally(idx.map((i) => describeOutcome(g.writes[i]!, command))),
+          };
           if (differing.length > 0) c.differingKeys = differing;
           if (inconclusive > 0) c.reason = `${inconclusive} of ${idx.length} probes could not run (a lock or a timeout)`;
           checks.push(c);
