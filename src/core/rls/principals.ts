@@ -37,11 +37,11 @@ const ISSUED_AT = 1_700_000_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A metadata column that must hold a JSON object; a string is parsed (a principals file may give text). */
-function metadata(value: unknown, what: string, who: string): Record<string, unknown> {
+/** A metadata value that must be a JSON object; with `text`, a string is parsed first (a principals file may give text). */
+function metadata(value: unknown, what: string, who: string, text = true): Record<string, unknown> {
   if (value === null || value === undefined) return {};
   let parsed = value;
-  if (typeof value === 'string') {
+  if (text && typeof value === 'string') {
     try {
       parsed = JSON.parse(value);
     } catch {
@@ -72,8 +72,9 @@ export function userPrincipal(row: Record<string, unknown>, session: Record<stri
   const id = row.id;
   if (typeof id !== 'string' || !UUID.test(id)) throw malformed(`with id ${JSON.stringify(id)}`, 'the id (sub) is not a uuid');
   const who = `user:${id}`;
-  const appMetadata = metadata(row.raw_app_meta_data, 'app_metadata (raw_app_meta_data)', who);
-  const userMetadata = metadata(row.raw_user_meta_data, 'user_metadata (raw_user_meta_data)', who);
+  // jsonb from the database arrives parsed: a JSON string there is a string, not text to parse.
+  const appMetadata = metadata(row.raw_app_meta_data, 'app_metadata (raw_app_meta_data)', who, false);
+  const userMetadata = metadata(row.raw_user_meta_data, 'user_metadata (raw_user_meta_data)', who, false);
   const role = typeof row.role === 'string' && row.role !== '' ? row.role : 'authenticated';
   const sessionId = session && typeof session.id === 'string' ? session.id : derivedUuid('session', seed, id);
   const aal = session && typeof session.aal === 'string' ? session.aal : 'aal1';
