@@ -8,8 +8,9 @@ import { defineDump } from './dump.js';
 import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
+import { defineRlsTranslate } from './rls-translate.js';
 import { defineRollback } from './rollback.js';
-import { defineRlsVerify, rlsGroup } from './rls-verify.js';
+import { defineRlsVerify } from './rls-verify.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
 
@@ -24,7 +25,9 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
-  defineRlsVerify(rlsGroup(program), run);
+  const rls = program.command('rls').description('row level security: translate the policies (and prove them)');
+  defineRlsTranslate(rls, run);
+  defineRlsVerify(rls, run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);

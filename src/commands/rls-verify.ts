@@ -28,12 +28,6 @@ function readJson(file: string, flag: string): unknown {
   }
 }
 
-/** The `rls` command group: t11's translate registers it too; whoever comes first creates it. */
-export function rlsGroup(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'rls')
-    ?? program.command('rls').description('row level security off Supabase: translate the policies, then prove them (rls translate, rls verify)');
-}
-
 export function defineRlsVerify(rls: Command, run: Run): void {
   rls
     .command('verify')
