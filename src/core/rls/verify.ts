@@ -220,17 +220,24 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
         step.warn(`${t.qualified}: not on the target, skipped`);
         continue;
       }
-      const callout = await calloutReason(t);
+      const targetColumns = new Set((await query<{ name: string }>(target,
+        `SELECT attname::text AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, [t.qualified])).map((c) => c.name));
+      const missing = t.columns.filter((c) => !targetColumns.has(c.name)).map((c) => c.name);
+      // A table shaped differently on the target (the auth work's own users table, say): writes
+      // would compare schemas, not policies. validate reports the shape; SELECT still compares keys.
+      const writeSkip = missing.length > 0
+        ? `the target's ${t.qualified} lacks the columns ${missing.join(', ')}`
+        : await calloutReason(t);
       const owners: OwnerColumn[] = await ownerColumns(t.policies.flatMap((p) => [p.using, p.check]));
       const plan: TablePlan = { table: t, samples: [], writes: new Map() };
-      if (!callout && options.sampleRows > 0) {
+      if (!writeSkip && options.sampleRows > 0) {
         const { samples, maxKeys } = await inProbeTransaction(source, false, () => samplesOf(source, t, seed, options.sampleRows));
         plan.samples = samples;
         principals.forEach((p, i) => plan.writes.set(p.name, writeProbes(t, samples, p, owners, maxKeys, seed, i)));
       }
       tables.push({
-        table: t.qualified, status: 'verified', identity, ...(t.key ? { key: t.key } : {}), writeProbes: !callout && options.sampleRows > 0,
-        ...(callout ? { reason: `write probes skipped: ${callout}` } : {}),
+        table: t.qualified, status: 'verified', identity, ...(t.key ? { key: t.key } : {}), writeProbes: !writeSkip && options.sampleRows > 0,
+        ...(writeSkip ? { reason: `write probes skipped: ${writeSkip}` } : {}),
       });
       step.update(`${t.qualified}: probing as ${principals.length} principals`);
       const onSource = await runSide(source, 'source', plan, principals, options);
@@ -259,7 +266,7 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
         for (const command of ['INSERT', 'UPDATE', 'DELETE'] as const) {
           const idx = writes.map((w, i) => (w.command === command ? i : -1)).filter((i) => i >= 0);
           if (idx.length === 0) {
-            checks.push({ table: t.qualified, principal: p.name, command, probes: 0, status: 'skipped', reason: callout ?? (options.sampleRows > 0 ? 'the table has no rows to sample' : 'write probes off (--sample-rows 0)') });
+            checks.push({ table: t.qualified, principal: p.name, command, probes: 0, status: 'skipped', reason: writeSkip ?? (options.sampleRows > 0 ? 'the table has no rows to sample' : 'write probes off (--sample-rows 0)') });
             continue;
           }
           const differing: DifferingKey[] = [];
