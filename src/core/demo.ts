@@ -17,6 +17,8 @@ import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
+import { compatLayerInstalled, verifyRls } from './rls/verify.js';
+import { renderRlsVerifyMarkdown } from './rls/verify-render.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +48,7 @@ export interface DemoResult {
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
+  rlsVerify?: Awaited<ReturnType<typeof verifyRls>>;
   reportFile: string;
 }
 
@@ -107,6 +110,21 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Prove the RLS translation once the rls translate stage installed the compat layer: every
+    // principal sees and may write the same rows on both sides (write probes rolled back).
+    let rlsVerified: DemoResult['rlsVerify'];
+    if (validated && await compatLayerInstalled(targetUrl)) {
+      rlsVerified = await timed(stages, 'rls verify', () => verifyRls({
+        source: sourceUrl, target: targetUrl, mode: 'compat', principals: { anon: true, serviceRole: true, users: 5 },
+        seed: 1, sampleRows: 2, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-rls-')),
+      }, progress), (r) => ({
+        ok: r.summary.ok,
+        summary: `${r.summary.tables} tables × ${r.summary.principals} principals: ${r.summary.equal} checks equal, ${r.summary.different} different, ${r.summary.skipped} skipped`,
+      }));
+    } else if (validated) {
+      stages.push({ name: 'rls verify', ok: true, seconds: 0, summary: 'skipped: the target has no RLS compat layer yet (rls translate --apply)' });
+    }
+
     // Rehearse the switch: the shipped runbook planned, a local one run with --dry-run.
     let cutover: CutoverDemoResult | undefined;
     if (validated) {
@@ -132,6 +150,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(rlsVerified ? ['', demoteHeadings(renderRlsVerifyMarkdown(rlsVerified))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -148,6 +167,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       copy: copied,
       validate: validated,
       cutover,
+      ...(rlsVerified ? { rlsVerify: rlsVerified } : {}),
       reportFile,
     };
   } finally {
