@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { connect } from '../../db/connect.js';
+import { UsageError } from '../../errors.js';
 import { endClient } from '../../db/sessions.js';
 import { loadSql, query } from '../../db/sql.js';
 import { identifierValue, loadSqlParser, quoteIdent, scanTokens } from '../../db/sql-parse.js';
@@ -83,7 +84,7 @@ interface TableRow extends TableShape {
 }
 
 /** Why a table's writes must not be probed even in a rolled-back transaction, or undefined. */
-export async function calloutReason(t: TableRow): Promise<string | undefined> {
+export async function calloutReason(t: Pick<TableRow, 'triggers'>): Promise<string | undefined> {
   await loadSqlParser();
   for (const tr of t.triggers) {
     if (CALLOUTS.has(tr.schema) || CALLOUTS.has(tr.function)) return `trigger ${tr.trigger} calls ${tr.schema}.${tr.function}, which could reach outside the transaction`;
@@ -209,6 +210,13 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
       ? [...(await loadPrincipals(source, { ...options.principals, users: 0, userIds: [] }, seed)), ...options.principalList]
       : await loadPrincipals(source, options.principals, seed);
     const tableRows = await query<TableRow>(source, loadSql('rls/verify-tables.sql'), [options.tables?.length ? options.tables : null], 'read the tables with row level security');
+    const unmatched = (options.tables ?? []).filter((name) => !tableRows.some((t) => [t.qualified, t.name, `${t.schema}.${t.name}`].includes(name)));
+    if (unmatched.length > 0) {
+      // A selection that matches nothing must not "pass" having compared nothing.
+      throw new UsageError(`no table with row level security on the source matches --tables ${unmatched.join(', ')}`, {
+        hint: 'name tables as schema.table (psql-style quoting for mixed case: public."Order"); only tables with RLS enabled are verified',
+      });
+    }
     const tables: RlsTableEntry[] = [];
     const checks: RlsCheck[] = [];
     for (const t of tableRows) {
