@@ -112,8 +112,13 @@ interface TablePlan {
 
 type SideResults = Map<string, { select: Outcome; writes: Outcome[] }>;
 
+/**
+ * What a principal sees, summarised in constant memory: the count and an order-independent sum of
+ * 60-bit key hashes (no sort, no aggregated string, whatever the table's size). Only when the two
+ * sides disagree are the keys themselves listed (visibleKeys).
+ */
 function selectStatement(t: TableShape, where?: string, join = ''): string {
-  return `SELECT count(*)::bigint AS n, coalesce(md5(string_agg(k, ',' ORDER BY k COLLATE "C")), '') AS h
+  return `SELECT count(*)::bigint AS n, coalesce(sum(('x' || substr(md5(k), 1, 15))::bit(60)::bigint::numeric), 0)::text AS h
             FROM (SELECT ${keyExpression(t)} AS k FROM ${fromTable(t)}${join}${where ? ` WHERE (${where})` : ''}) AS s`;
 }
 
