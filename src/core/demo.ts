@@ -17,7 +17,9 @@ import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
-import { compatLayerInstalled, verifyRls } from './rls/verify.js';
+import { rlsDemoSummary, runRlsDemo } from './rls/demo.js';
+import type { RlsTranslation } from './rls/types.js';
+import { verifyRls } from './rls/verify.js';
 import { renderRlsVerifyMarkdown } from './rls/verify-render.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -46,6 +48,7 @@ export interface DemoResult {
   inspect: Awaited<ReturnType<typeof inspect>>;
   doctor: Awaited<ReturnType<typeof doctor>>;
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
+  rls?: RlsTranslation;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
   rlsVerify?: Awaited<ReturnType<typeof verifyRls>>;
@@ -92,14 +95,20 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
 
     // The copy runs only on a clean preflight, as an engineer would.
     let copied: DemoResult['copy'];
+    const workDir = mkdtempSync(join(tmpdir(), 'offramp-demo-'));
     if (preflight.summary.fail === 0) {
       copied = await timed(stages, 'copy', () => copyDatabase(copyOptions(sourceUrl, targetUrl, {
-        jobs: Math.min(4, availableParallelism()), workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
+        jobs: Math.min(4, availableParallelism()), workDir,
       }), progress), (r) => ({
         ok: r.ok,
         summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,
       }));
     }
+
+    // RLS stays in the database: the policies and the compatibility layer installed (once the
+    // target has its users table from the auth stage; before that, classified and reported only).
+    let rls: DemoResult['rls'];
+    if (copied) rls = await timed(stages, 'rls translate', () => runRlsDemo(sourceUrl, targetUrl, workDir, progress), rlsDemoSummary);
 
     // Prove the copy: counts, content hashes and the schema diff, with what copy deferred as expected.
     let validated: DemoResult['validate'];
@@ -113,7 +122,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
     // Prove the RLS translation once the rls translate stage installed the compat layer: every
     // principal sees and may write the same rows on both sides (write probes rolled back).
     let rlsVerified: DemoResult['rlsVerify'];
-    if (validated && await compatLayerInstalled(targetUrl)) {
+    if (validated && rls?.installed) {
       rlsVerified = await timed(stages, 'rls verify', () => verifyRls({
         source: sourceUrl, target: targetUrl, mode: 'compat', principals: { anon: true, serviceRole: true, users: 5 },
         seed: 1, sampleRows: 2, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-rls-')),
@@ -122,7 +131,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
         summary: `${r.summary.tables} tables × ${r.summary.principals} principals: ${r.summary.equal} checks equal, ${r.summary.different} different, ${r.summary.skipped} skipped`,
       }));
     } else if (validated) {
-      stages.push({ name: 'rls verify', ok: true, seconds: 0, summary: 'skipped: the target has no RLS compat layer yet (rls translate --apply)' });
+      stages.push({ name: 'rls verify', ok: true, seconds: 0, summary: 'skipped: the rls translate stage installed nothing (the target has no auth.users yet)' });
     }
 
     // Rehearse the switch: the shipped runbook planned, a local one run with --dry-run.
@@ -149,6 +158,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       '',
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
+      ...(rls ? ['', demoteHeadings(rls.report)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
       ...(rlsVerified ? ['', demoteHeadings(renderRlsVerifyMarkdown(rlsVerified))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
@@ -165,6 +175,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       inspect: inventory,
       doctor: preflight,
       copy: copied,
+      rls,
       validate: validated,
       cutover,
       ...(rlsVerified ? { rlsVerify: rlsVerified } : {}),

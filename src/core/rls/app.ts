@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { query } from '../../db/sql.js';
 import { parseStatements } from '../../db/sql-parse.js';
 import type { Progress } from '../../output/progress.js';
+import { ownsTable } from './classify.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
 import { ident, literal, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
 import type { TargetFacts } from './translate.js';
@@ -147,10 +148,11 @@ function tablePredicate(ctx: Ctx, schema: string, table: string, command: 'SELEC
   return { sql, policies: names, notes: [] };
 }
 
-export function appPredicates(catalog: RlsCatalog, policies: TranslatedPolicy[], bypass: string[]): AppTableRules[] {
+export function appPredicates(catalog: RlsCatalog, policies: TranslatedPolicy[], bypass: string[], storageKept: boolean): AppTableRules[] {
   const rlsTables = new Set(catalog.tables.filter((t) => t.enabled).map((t) => `${t.schema}.${t.table}`));
   const out: AppTableRules[] = [];
-  for (const t of catalog.tables.filter((x) => x.enabled)) {
+  // Supabase's own tables (auth.users has RLS too) stay with their stages.
+  for (const t of catalog.tables.filter((x) => x.enabled && ownsTable(x.schema, storageKept))) {
     const build = (command: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE', which: 'using' | 'check'): AppPredicate => {
       const ctx: Ctx = { catalog, rlsTables, bypass, stack: [], definer: false, notes: new Set() };
       const pred = tablePredicate(ctx, t.schema, t.table, command, which);

@@ -332,13 +332,3 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
   }
 }
 
-/** Has the compat layer been installed on the target (rls translate --apply): is there an auth.uid()? */
-export async function compatLayerInstalled(target: string): Promise<boolean> {
-  const client = await connect(target, { role: 'target', applicationName: 'offramp-rls-verify' });
-  try {
-    const [row] = await query<{ ok: boolean }>(client, `SELECT to_regprocedure('auth.uid()') IS NOT NULL AS ok`);
-    return row?.ok === true;
-  } finally {
-    await endClient(client);
-  }
-}
