@@ -32,14 +32,19 @@ let workDir: string;
 
 /** Not translatable (a request header only PostgREST sets), harmless to the SELECT comparisons. */
 const HEADER_POLICY = 'Header-gated follow edits';
+/** Reads auth.users (restrictive): needs the auth translation (the local users table). */
+const USERS_POLICY = 'Only confirmed users post';
 
 /** The users table the auth stage will provide (keep layout): here a copy of the source's rows. */
 async function copyUsers(): Promise<void> {
-  const users = await sql<{ id: string; email: string | null; raw_app_meta_data: unknown; raw_user_meta_data: unknown; role: string | null }>(source.adminUrl,
-    'SELECT id, email, raw_app_meta_data, raw_user_meta_data, role FROM auth.users ORDER BY id');
-  await sql(target.adminUrl, `CREATE SCHEMA auth;
-    CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, raw_app_meta_data jsonb, raw_user_meta_data jsonb, role text)`);
-  await sql(target.adminUrl, `INSERT INTO auth.users SELECT * FROM jsonb_populate_recordset(NULL::auth.users, $1::jsonb)`, [JSON.stringify(users)]);
+  await copyUsersInto(target, 'auth.users');
+}
+
+async function copyUsersInto(db: TestDatabase, table: string): Promise<void> {
+  const users = await sql(source.adminUrl, 'SELECT id, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, role FROM auth.users ORDER BY id');
+  await sql(db.adminUrl, `CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]};
+    CREATE TABLE ${table} (id uuid PRIMARY KEY, email text, email_confirmed_at timestamptz, raw_app_meta_data jsonb, raw_user_meta_data jsonb, role text)`);
+  await sql(db.adminUrl, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`, [JSON.stringify(users)]);
 }
 
 const options = (changes: Partial<RlsTranslateOptions> = {}): RlsTranslateOptions => ({
@@ -88,6 +93,10 @@ beforeAll(async () => {
   // calls auth.uid(), so copy defers it like the others
   await sql(source.adminUrl, `CREATE POLICY ${q(HEADER_POLICY)} ON public.follows FOR UPDATE TO authenticated
     USING (follower_id = auth.uid() AND (current_setting('request.headers', true)::json ->> 'x-app') = 'admin')`);
+  // as on Supabase, the API roles cannot read auth.users: a SECURITY DEFINER helper does, for the policy
+  await sql(source.url, `CREATE FUNCTION public.is_confirmed() RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+      AS $$ SELECT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = auth.uid() AND u.email_confirmed_at IS NOT NULL) $$;
+    CREATE POLICY ${q(USERS_POLICY)} ON public.posts AS RESTRICTIVE FOR INSERT TO authenticated WITH CHECK (public.is_confirmed())`);
   const copied = await copyDatabase(copyOptions(source.url, target.url, { workDir }), silentProgress);
   expect(copied.deferred.some((d) => d.type === 'POLICY')).toBe(true);
   await copyUsers();
@@ -212,11 +221,38 @@ describe('compat --apply', () => {
     expect(await policiesOn(target.adminUrl)).toEqual(before);
   });
 
-  it('--compat-schema puts the functions elsewhere and rewrites the references on the parse tree', async () => {
-    const dry = await translateRls(options({ apply: false, compatSchema: 'app_auth' }), silentProgress);
-    const moderators = dry.policies.find((p) => p.name === 'Moderators see all posts')!;
-    expect(moderators.sql).toContain('"app_auth".jwt()');
-    expect(moderators.sql).not.toContain('auth.jwt');
+  it('--compat-schema and the table layout: functions elsewhere, auth.users read as the local table, rewritten on the parse tree', async () => {
+    const other = await track(emptyTargetDatabase());
+    const otherWork = mkdtempSync(join(tmpdir(), 'offramp-rls-table-'));
+    await copyDatabase(copyOptions(source.url, other.url, { workDir: otherWork }), silentProgress);
+    await copyUsersInto(other, 'public.app_users');
+    const layout = { kind: 'table' as const, users: { schema: 'public', name: 'app_users' }, identities: { schema: 'public', name: 'app_identities' } };
+    const r = await translateRls(options({ target: other.url, workDir: otherWork, compatSchema: 'app_auth', authLayout: layout }), silentProgress);
+    const confirmed = r.policies.find((p) => p.name === USERS_POLICY)!;
+    expect(confirmed).toMatchObject({ class: 'auth-translation', installed: true });
+    expect(confirmed.reasons[0]).toMatch(/reads auth\.users \(via public\.is_confirmed\(\)\): rewritten to the local public\.app_users/);
+    // on the target, read back independently: the helper reads the local table through the compat schema, no auth.* left
+    const installed = await policiesOn(other.adminUrl);
+    const [helper] = await sql<{ src: string }>(other.adminUrl, `SELECT prosrc AS src FROM pg_proc WHERE oid = 'public.is_confirmed()'::regprocedure`);
+    expect(helper!.src).toMatch(/"public"\."app_users" u WHERE u\.id = "app_auth"\.uid\(\)/);
+    for (const p of installed) expect(`${p.qual} ${p.with_check}`, p.name).not.toMatch(/\bauth\./);
+    expect(installed.length).toBe((await policiesOn(target.adminUrl)).length);
+    expect(await sql(other.adminUrl, `SELECT to_regprocedure('app_auth.uid()') IS NOT NULL AS ok, to_regnamespace('auth') IS NULL AS no_auth`)).toEqual([{ ok: true, no_auth: true }]);
+    // and each principal sees what it sees on the source
+    for (const table of ['posts', 'direct_messages', 'profiles']) {
+      for (const p of principals) {
+        const [s] = await asPrincipal<{ n: number; h: string }>(source.adminUrl, p, rowsOf(table));
+        const [t] = await asPrincipal<{ n: number; h: string }>(other.adminUrl, p, rowsOf(table));
+        expect(t, `${table} as ${p.label}`).toEqual(s);
+      }
+    }
+    // the confirmed-users rule still bites: an unconfirmed user may not post, a confirmed one may
+    const [unconfirmed] = await sql<{ id: string }>(source.adminUrl, 'SELECT id FROM auth.users WHERE email_confirmed_at IS NULL ORDER BY id LIMIT 1');
+    const tryPost = async (url: string, id: string): Promise<string> => asPrincipal(url, { label: id, role: 'authenticated', sub: id, claims: { sub: id, role: 'authenticated' } },
+      `INSERT INTO public.posts (author_id, body) VALUES ('${id}', 'x') RETURNING 'inserted' AS r`).then(() => 'inserted', (e: Error) => (/row-level security/.test(e.message) ? 'refused' : e.message));
+    expect(await tryPost(other.adminUrl, unconfirmed!.id)).toBe('refused');
+    expect(await tryPost(source.adminUrl, unconfirmed!.id)).toBe('refused');
+    expect(await tryPost(other.adminUrl, principals[2]!.sub!)).toBe(await tryPost(source.adminUrl, principals[2]!.sub!));
   });
 });
 
