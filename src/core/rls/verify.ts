@@ -17,7 +17,7 @@ import { ownerColumns, type OwnerColumn } from './owner-columns.js';
 import { loadPrincipals, type Principal, type PrincipalSelection } from './principals.js';
 import { describeOutcome, inProbeTransaction, probe, sameOutcome, SOURCE_WRITE_NOTE, type Command, type Outcome } from './probe.js';
 import { appClass, appRuleFor, appStatement, parameterJoin, type AppPredicates } from './app-predicates.js';
-import { fromTable, keyExpression, rowRef, writeProbes, type Column, type Sample, type TableShape, type WriteProbe } from './write-probes.js';
+import { fromTable, keyExpression, writeProbes, type Column, type Sample, type TableShape, type WriteProbe } from './write-probes.js';
 
 export interface RlsVerifyOptions {
   source: string;
@@ -128,8 +128,8 @@ const readWrite = (r: pg.QueryResult): Outcome => ({ kind: 'rows', count: r.rowC
 /** Sampled rows (as the session's own role, before any impersonation) and the largest integer keys. */
 async function samplesOf(client: pg.Client, t: TableRow, seed: number, n: number): Promise<{ samples: Sample[]; maxKeys: Record<string, string> }> {
   const rows = await query<{ key: string; row: Record<string, unknown> }>(client,
-    `SELECT ${keyExpression(t)} AS key, to_jsonb(${rowRef(t)}) AS row FROM ${fromTable(t)}
-      ORDER BY md5(${keyExpression(t)} || $1), 1 LIMIT $2`, [String(seed), n], `sample rows of ${t.qualified}`);
+    `SELECT ${keyExpression(t, 'offramp_row')} AS key, to_jsonb(offramp_row) AS row FROM ${fromTable(t)} AS offramp_row
+      ORDER BY md5(${keyExpression(t, 'offramp_row')} || $1), 1 LIMIT $2`, [String(seed), n], `sample rows of ${t.qualified}`);
   const maxKeys: Record<string, string> = {};
   for (const k of t.key ?? []) {
     const col = t.columns.find((c) => c.name === k);
