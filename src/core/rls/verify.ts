@@ -13,7 +13,8 @@ import { endClient } from '../../db/sessions.js';
 import { loadSql, query } from '../../db/sql.js';
 import { identifierValue, loadSqlParser, quoteIdent, scanTokens } from '../../db/sql-parse.js';
 import type { Progress } from '../../output/progress.js';
-import { ownerColumns, type OwnerColumn } from './owner-columns.js';
+import { ownerColumnsIn, type OwnerColumn } from './owner-columns.js';
+import { readPolicies } from './read.js';
 import { loadPrincipals, type Principal, type PrincipalSelection } from './principals.js';
 import { describeOutcome, inProbeTransaction, probe, sameOutcome, SOURCE_WRITE_NOTE, type Command, type Outcome } from './probe.js';
 import { appClass, appRuleFor, appStatement, parameterJoin, type AppPredicates } from './app-predicates.js';
@@ -79,7 +80,6 @@ const MAX_KEYS = 5;
 const CALLOUTS = new Set(['net', 'http', 'supabase_functions', 'http_request', 'http_post', 'http_get', 'dblink', 'dblink_exec', 'pg_net']);
 
 interface TableRow extends TableShape {
-  policies: Array<{ name: string; command: string; using: string | null; check: string | null }>;
   triggers: Array<{ trigger: string; schema: string; function: string; language: string; body: string }>;
 }
 
@@ -214,6 +214,8 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
     const principals = options.principalList
       ? [...(await loadPrincipals(source, { ...options.principals, users: 0, userIds: [] }, seed)), ...options.principalList]
       : await loadPrincipals(source, options.principals, seed);
+    // The policies, parsed by rls translate's reader: the columns they compare with the user's id.
+    const policies = await readPolicies(source);
     const tableRows = await query<TableRow>(source, loadSql('rls/verify-tables.sql'), [options.tables?.length ? options.tables : null], 'read the tables with row level security');
     const unmatched = (options.tables ?? []).filter((name) => !tableRows.some((t) => [t.qualified, t.name, `${t.schema}.${t.name}`].includes(name)));
     if (unmatched.length > 0) {
@@ -241,7 +243,8 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
       const writeSkip = missing.length > 0
         ? `the target's ${t.qualified} lacks the columns ${missing.join(', ')}`
         : await calloutReason(t);
-      const owners: OwnerColumn[] = await ownerColumns(t.policies.flatMap((p) => [p.using, p.check]));
+      const owners: OwnerColumn[] = ownerColumnsIn(policies.filter((p) => p.schema === t.schema && p.table === t.name)
+        .flatMap((p) => [p.using?.tree, p.withCheck?.tree]).filter((x) => x !== undefined));
       const plan: TablePlan = { table: t, samples: [], writes: new Map() };
       if (!writeSkip && options.sampleRows > 0) {
         const { samples, maxKeys } = await inProbeTransaction(source, false, () => samplesOf(source, t, seed, options.sampleRows));
