@@ -195,6 +195,24 @@ describe('compat --apply', () => {
     expect(new Set(counts.get('direct_messages')).size).toBeGreaterThan(1);
   });
 
+  it('the storage helper equivalents answer as the source\'s storage functions', async () => {
+    const names = ['a/b/c.png', 'file.txt', 'avatar.tar.gz', 'folder/noext', 'a//b/', '', 'x/.hidden'];
+    await withClient(target.adminUrl, { role: 'admin' }, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query('CREATE SCHEMA storage_check');
+        await c.query("SELECT set_config('search_path', 'storage_check', true)");
+        await c.query(readFileSync(new URL('../../sql/rls/compat/storage.sql', import.meta.url), 'utf8'));
+        const mine = (await c.query(`SELECT n, storage_check.foldername(n) AS f, storage_check.filename(n) AS b, storage_check.extension(n) AS e FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i`, [names])).rows;
+        const theirs = await sql(source.adminUrl, `SELECT n, storage.foldername(n) AS f, storage.filename(n) AS b, storage.extension(n) AS e FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i`, [names]);
+        expect(mine).toEqual(theirs);
+        expect(mine[0]).toEqual({ n: 'a/b/c.png', f: ['a', 'b'], b: 'c.png', e: 'png' });
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+
   it('takes every policy out of the deferred file (rewritten 0600) and keeps what waits for the auth stage', () => {
     const file = compat.installed!.deferredFile!;
     expect(file).toBeDefined();

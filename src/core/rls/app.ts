@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { query } from '../../db/sql.js';
-import { parseStatements } from '../../db/sql-parse.js';
+import { findNodes, parseStatements } from '../../db/sql-parse.js';
 import type { Progress } from '../../output/progress.js';
 import { ownsTable } from './classify.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
@@ -103,16 +103,19 @@ function inlineFunction(fn: SourceFunction, args: string[], ctx: Ctx): string | 
   if (fn.language !== 'sql') return cant(`is ${fn.language} (not inlined)`);
   const stmts = parseStatements(fn.body);
   if (stmts.length !== 1 || stmts[0]!.kind !== 'SelectStmt') return cant('is not a single SELECT');
-  const argNames = fn.args ? fn.args.split(',').map((a) => a.trim().split(/\s+/)).filter((w) => w.length > 1).map((w) => w[0]!) : [];
+  // Parameters used by name would need the body's column scoping to substitute safely: not inlined.
+  const argNames = new Set(fn.args ? fn.args.split(',').map((a) => a.trim().split(/\s+/)).filter((w) => w.length > 1).map((w) => w[0]!) : []);
   const body = stmts[0]!.text;
-  if (argNames.length > 0 && JSON.stringify(parseStatements(body)[0]!.node).includes('"ColumnRef"')
-    && argNames.some((n) => JSON.stringify(parseStatements(body)[0]!.node).includes(`{"String":{"sval":"${n}"}}`))) {
-    return cant('refers to its parameters by name');
-  }
+  const bodyTree = parseStatements(body)[0]!.node;
+  const byName = findNodes(bodyTree, 'ColumnRef').some((c) => {
+    const fields = (c.fields as Array<{ String?: { sval?: string } }>) ?? [];
+    return fields.length === 1 && argNames.has(fields[0]!.String?.sval ?? '');
+  });
+  if (byName) return cant('refers to its parameters by name');
   const searchPath = fn.searchPath === null ? ['public'] : fn.searchPath.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean);
   const inner: Ctx = { ...ctx, definer: ctx.definer || fn.securityDefiner };
   const r = rules(inner, searchPath.length ? searchPath : ['public']);
-  const rewritten = rewriteSql(body, parseStatements(body)[0]!.node, { ...r, param: (n) => (args[n - 1] !== undefined ? `(${args[n - 1]})` : undefined) });
+  const rewritten = rewriteSql(body, bodyTree, { ...r, param: (n) => (args[n - 1] !== undefined ? `(${args[n - 1]})` : undefined) });
   return `(${rewritten})`;
 }
 

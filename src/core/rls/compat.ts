@@ -14,7 +14,7 @@ import type { Progress } from '../../output/progress.js';
 import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, ownsTable, type RlsAuthLayout } from './classify.js';
 import { deferredFilePath, readDeferredFile, writeDeferredFile, type DeferredBlock } from './deferred.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
-import { ident, literal, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
+import { ident, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
 import type { TargetFacts } from './translate.js';
 import type { InstalledSummary, RlsTranslateOptions, TranslatedPolicy } from './types.js';
 
@@ -294,4 +294,3 @@ async function replayDeferred(target: pg.Client, blocks: DeferredBlock[], r: Com
   return remaining;
 }
 
-export { literal };
