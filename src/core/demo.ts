@@ -22,6 +22,8 @@ import { restoreFrom, type BackupRestoreResult } from './backup/restore-backup.j
 import { authMigrate, type AuthMigrateResult } from './auth/migrate.js';
 import { rlsDemoSummary, runRlsDemo } from './rls/demo.js';
 import type { RlsTranslation } from './rls/types.js';
+import { verifyRls } from './rls/verify.js';
+import { renderRlsVerifyMarkdown } from './rls/verify-render.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +59,7 @@ export interface DemoResult {
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
   auth?: AuthMigrateResult;
+  rlsVerify?: Awaited<ReturnType<typeof verifyRls>>;
   reportFile: string;
 }
 
@@ -177,6 +180,21 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Prove the RLS translation once the rls translate stage installed the compat layer: every
+    // principal sees and may write the same rows on both sides (write probes rolled back).
+    let rlsVerified: DemoResult['rlsVerify'];
+    if (validated && rls?.installed) {
+      rlsVerified = await timed(stages, 'rls verify', () => verifyRls({
+        source: sourceUrl, target: targetUrl, mode: 'compat', principals: { anon: true, serviceRole: true, users: 5 },
+        seed: 1, sampleRows: 2, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-rls-')),
+      }, progress), (r) => ({
+        ok: r.summary.ok,
+        summary: `${r.summary.tables} tables × ${r.summary.principals} principals: ${r.summary.equal} checks equal, ${r.summary.different} different, ${r.summary.skipped} skipped`,
+      }));
+    } else if (validated) {
+      stages.push({ name: 'rls verify', ok: true, seconds: 0, summary: 'skipped: the rls translate stage installed nothing (the target has no auth.users yet)' });
+    }
+
     // Rehearse the switch: the shipped runbook planned, a local one run with --dry-run.
     let cutover: CutoverDemoResult | undefined;
     if (validated) {
@@ -205,6 +223,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       ...(auth ? ['', auth.markdown] : []),
       ...(rls ? ['', demoteHeadings(rls.report)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(rlsVerified ? ['', demoteHeadings(renderRlsVerifyMarkdown(rlsVerified))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -224,6 +243,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       validate: validated,
       cutover,
       auth: auth?.result,
+      ...(rlsVerified ? { rlsVerify: rlsVerified } : {}),
       reportFile,
     };
   } finally {

@@ -93,7 +93,7 @@ describe('offramp demo', () => {
     const r = await runCli(['demo', '--report', report, '--json']);
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'auth', 'rls translate', 'validate', 'cutover']));
+    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'auth', 'rls translate', 'validate', 'rls verify', 'cutover']));
     expect(doc.result.stages.every((s: { ok: boolean }) => s.ok)).toBe(true);
     // The demo's servers are gone afterwards: its own validate stage (server-computed counts and
     // hashes on both sides, a code path apart from copy) is the independent check of what copy wrote.
