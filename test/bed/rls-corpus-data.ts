@@ -73,7 +73,8 @@ export function corpusUsers(seed = 'offramp-rls-corpus'): CorpusUser[] {
       app_metadata: appMetadata,
       user_metadata: userMetadata,
       ...(u.appRole ? { user_role: u.appRole } : {}),
-      org_id: `org-${i % 2}`,
+      // Clerk-style organisation claim: only one user belongs to an organisation (quillmate reads it first).
+      ...(u.label === 'moderator' ? { org_id: 'org-1' } : {}),
       // keremk__mentopanda casts this claim to bigint.
       current_project_id: 1,
       session_id: seededUuid(`${seed}:session:${i}`),
@@ -188,10 +189,14 @@ function valueFor(col: Column, i: number, users: CorpusUser[], parents: Map<stri
     if (col.fkTable === table) return null;
     return pool.length ? pool[i % pool.length]! : null;
   }
-  if (col.enumLabels) return col.enumLabels[i % col.enumLabels.length]!;
-  const allowed = checkValues(col.checks);
-  if (allowed.length) return allowed[i % allowed.length]!;
   const name = col.name.toLowerCase();
+  const allowed = col.enumLabels ?? checkValues(col.checks);
+  if (allowed.length) {
+    // A role column gives the row's user their own role when it is allowed (admin's row says
+    // admin), so membership tables actually grant the admin and moderator principals.
+    if (name.includes('role') && user.appRole && allowed.includes(user.appRole)) return user.appRole;
+    return allowed[i % allowed.length]!;
+  }
   switch (col.category) {
     case 'S': // strings
       if (name.includes('email')) return user.email;
@@ -222,6 +227,7 @@ function valueFor(col: Column, i: number, users: CorpusUser[], parents: Map<stri
     return col.unique && i >= users.length ? seededUuid(`${table}.${col.name}:${i}`) : user.id;
   }
   if (col.type === 'json' || col.type === 'jsonb') return col.hasDefault ? undefined : '{}';
+  if (col.type === 'inet') return `10.0.0.${i + 1}`;
   return col.hasDefault || !col.notNull ? undefined : '';
 }
 
@@ -283,8 +289,8 @@ export async function generateCorpusData(adminUrl: string, tables: string[], row
     }
     await remember('storage.buckets', ['id']);
     const out: TableRows[] = [];
-    const order = await parentsFirst(c, tables);
-    if (buckets.length) order.push('storage.objects');
+    // Storage objects first: app tables may reference them (storage_object_id), never the reverse.
+    const order = [...(buckets.length ? ['storage.objects'] : []), ...(await parentsFirst(c, tables))];
     for (const table of order) {
       const { rows: cols } = await c.query<Column>(COLUMNS_SQL, [table]);
       const result: TableRows = { table, inserted: 0, failed: 0 };

@@ -54,6 +54,28 @@ async function readableTables(url: string, tables: string[]): Promise<string[]> 
   });
 }
 
+/**
+ * RLS tables where no sampled principal sees a row on the source, each with its reason (also in
+ * test/corpus/known-gaps.md). The test asserts this list exactly: a generator improvement that makes
+ * one visible, or a regression that blinds another, both fail until the list is updated.
+ */
+const KNOWN_BLIND: Record<string, string[]> = {
+  // The authors' user_roles policy reads user_roles: "infinite recursion detected" on Supabase too.
+  'automate-data__project-kickstart-hub-096c8712.sql': ['public.condominiums', 'public.residents', 'public.user_roles'],
+  // The policy reads auth.users, which authenticated may not SELECT: "permission denied" on Supabase too.
+  'Dev-5804__ITAM.sql': ['public.audit_logs', 'public.invitations'],
+  'jaymarand__ovgi9.sql': ['public.drivers'],
+  // Generator limitation: no generated row meets the policy's condition for the sampled principals.
+  'DSciAILab__TatamiPro_V3.sql': ['public.sjjp_athletes', 'public.sjjp_divisions', 'storage.objects'],
+  'QuivrHQ__quivr.sql': ['public.users'],
+  'Scan-Go__mobile.sql': ['public.notes'],
+  'bmeet450-droid__maxoracc.sql': ['public.contact_submissions'],
+  'chipmunkk-studio__fortune.sql': ['public.alarm_feeds'],
+  'droidsentry__droid-sentry.sql': ['public.device_metrics'],
+  'keremk__mentopanda.sql': ['storage.objects'],
+  'mckaywrigley__chatbot-ui.sql': ['storage.objects'],
+};
+
 describe('RLS corpus harness', () => {
   const expected = indexCounts();
 
@@ -84,9 +106,9 @@ describe('RLS corpus harness', () => {
         // non-bypassing API role SELECT through a policy must show one of them a non-empty set.
         const principals = corpusPrincipals().filter((p) => p.role !== 'service_role');
         const seen = await visibleRows(db.adminUrl, principals, await readableTables(db.adminUrl, tables));
-        const blind = [...new Set(seen.map((v) => v.table))].filter((t) => !seen.some((v) => v.table === t && (v.rows ?? 0) > 0))
-          .map((t) => `${t}: ${seen.filter((v) => v.table === t).map((v) => `${v.principal}=${v.rows ?? v.error}`).join(' ')}`);
-        expect(blind, 'RLS tables no principal sees a row of').toEqual([]);
+        const blind = [...new Set(seen.map((v) => v.table))].filter((t) => !seen.some((v) => v.table === t && (v.rows ?? 0) > 0));
+        const detail = blind.map((t) => `${t}: ${seen.filter((v) => v.table === t).map((v) => `${v.principal}=${v.rows ?? v.error}`).join(' ')}`);
+        expect(blind, `RLS tables no principal sees a row of:\n${detail.join('\n')}`).toEqual(KNOWN_BLIND[file] ?? []);
       } finally {
         await db.drop();
       }
