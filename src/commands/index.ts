@@ -8,6 +8,7 @@ import { defineDump } from './dump.js';
 import { defineInit } from './init.js';
 import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
+import { defineRlsTranslate } from './rls-translate.js';
 import { defineRollback } from './rollback.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
@@ -23,6 +24,8 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
+  const rls = program.command('rls').description('row level security: translate the policies (and prove them)');
+  defineRlsTranslate(rls, run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);

@@ -1,0 +1,110 @@
+/**
+ * Classify a source policy for a self-hosted target, with the exact reasons: portable as is;
+ * portable with the compatibility layer (auth.uid() & co, storage helpers, request.jwt settings);
+ * needs the auth translation (reads the users tables); or not translatable automatically (a
+ * function, table, role or claim source the new backend will not have). Nothing is dropped silently:
+ * every policy gets a class and at least one reason.
+ */
+import type { References, SourceFunction, SourcePolicy } from './read.js';
+
+export type PolicyClass = 'portable' | 'compat' | 'auth-translation' | 'not-translatable';
+
+export interface Classification {
+  class: PolicyClass;
+  reasons: string[];
+}
+
+/** The auth layout on the target (the auth work's AuthLayout; the lead unifies the two shapes). */
+export type RlsAuthLayout =
+  | { kind: 'keep' }
+  | { kind: 'table'; users: { schema: string; name: string }; identities: { schema: string; name: string } };
+
+export interface ClassifyContext {
+  authLayout: RlsAuthLayout;
+  /** The target has storage.objects (storage moved too): storage policies can be kept. */
+  storageKept: boolean;
+  /** Roles the target has or the translation creates (the API roles always count). */
+  targetRoles: Set<string>;
+}
+
+/** What the compatibility layer provides (schema `auth` on Supabase). */
+export const COMPAT_AUTH_FUNCTIONS = ['uid', 'jwt', 'role', 'email'] as const;
+export const COMPAT_STORAGE_FUNCTIONS = ['foldername', 'filename', 'extension'] as const;
+export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const;
+/** The auth tables a local users layout provides. */
+const AUTH_TABLES = new Set(['users', 'identities']);
+/** Supabase-managed schemas whose objects a self-hosted target does not get. */
+const PLATFORM_SCHEMAS = new Set(['auth', 'storage', 'realtime', 'vault', 'net', 'supabase_functions', 'graphql', 'graphql_public', 'pgsodium', 'pgsodium_masks', 'supabase_migrations', '_realtime', 'pgbouncer', 'cron']);
+const CLAIM_SETTING = /^request\.jwt\.claims?(\..+)?$/;
+
+const RANK: Record<PolicyClass, number> = { portable: 0, compat: 1, 'auth-translation': 2, 'not-translatable': 3 };
+
+/** Judge what an expression or a function body refers to; `via` names the helper it is in. */
+function judgeRefs(refs: References, via: string, ctx: ClassifyContext, out: Array<{ cls: PolicyClass; reason: string }>): void {
+  const where = via ? ` (via ${via})` : '';
+  for (const call of refs.calls) {
+    const [schema, name] = call.includes('.') ? call.split('.').slice(-2) as [string, string] : ['', call];
+    if (schema === 'auth') {
+      if ((COMPAT_AUTH_FUNCTIONS as readonly string[]).includes(name)) out.push({ cls: 'compat', reason: `calls auth.${name}()${where}: provided by the compatibility functions` });
+      else out.push({ cls: 'not-translatable', reason: `calls auth.${name}()${where}, which the self-hosted target will not have` });
+    } else if (schema === 'storage') {
+      if ((COMPAT_STORAGE_FUNCTIONS as readonly string[]).includes(name)) out.push({ cls: 'compat', reason: `calls storage.${name}()${where}: provided by the storage helper equivalents` });
+      else out.push({ cls: 'not-translatable', reason: `calls storage.${name}()${where}, which only the storage server provides` });
+    } else if (schema && PLATFORM_SCHEMAS.has(schema)) {
+      out.push({ cls: 'not-translatable', reason: `calls ${schema}.${name}()${where}, a Supabase-managed function the target will not have` });
+    }
+  }
+  for (const s of refs.settings) {
+    if (CLAIM_SETTING.test(s)) out.push({ cls: 'compat', reason: `reads the setting ${s}${where}: set per request by the backend (the request contract)` });
+    else if (s.startsWith('request.')) out.push({ cls: 'not-translatable', reason: `reads the setting ${s}${where}, which only PostgREST sets (headers, cookies, path)` });
+  }
+  for (const rel of refs.relations) {
+    const [schema, name] = rel.split('.') as [string, string];
+    if (schema === 'auth') {
+      if (AUTH_TABLES.has(name)) {
+        const local = ctx.authLayout.kind === 'keep' ? `auth.${name}` : `${ctx.authLayout[name as 'users' | 'identities'].schema}.${ctx.authLayout[name as 'users' | 'identities'].name}`;
+        out.push({ cls: 'auth-translation', reason: `reads auth.${name}${where}: rewritten to the local ${local}` });
+      } else {
+        out.push({ cls: 'not-translatable', reason: `reads auth.${name}${where}, which the local users layout does not provide` });
+      }
+    } else if (schema === 'storage') {
+      if (!ctx.storageKept) out.push({ cls: 'not-translatable', reason: `reads storage.${name}${where} while storage stays behind` });
+    } else if (PLATFORM_SCHEMAS.has(schema)) {
+      out.push({ cls: 'not-translatable', reason: `reads ${schema}.${name}${where}, a Supabase-managed table the target will not have` });
+    }
+  }
+}
+
+function judgeFunction(fn: SourceFunction, ctx: ClassifyContext, out: Array<{ cls: PolicyClass; reason: string }>): void {
+  const label = `${fn.schema}.${fn.name}(${fn.args})`;
+  if (fn.unreadable) out.push({ cls: 'not-translatable', reason: `${label}: ${fn.unreadable}` });
+  if (PLATFORM_SCHEMAS.has(fn.schema) && !(fn.schema === 'auth' && (COMPAT_AUTH_FUNCTIONS as readonly string[]).includes(fn.name))
+    && !(fn.schema === 'storage' && (COMPAT_STORAGE_FUNCTIONS as readonly string[]).includes(fn.name))) {
+    out.push({ cls: 'not-translatable', reason: `calls ${label}, a Supabase-managed function the target will not have` });
+    return;
+  }
+  judgeRefs(fn.refs, label, ctx, out);
+}
+
+export function classify(policy: SourcePolicy, ctx: ClassifyContext): Classification {
+  const found: Array<{ cls: PolicyClass; reason: string }> = [];
+  if (policy.parseError) found.push({ cls: 'not-translatable', reason: policy.parseError });
+  if (policy.schema === 'storage' && !ctx.storageKept) {
+    found.push({ cls: 'not-translatable', reason: `storage policy on storage.${policy.table} while storage stays behind (the target has no storage.${policy.table})` });
+  } else if (PLATFORM_SCHEMAS.has(policy.schema) && policy.schema !== 'storage') {
+    found.push({ cls: 'not-translatable', reason: `policy on ${policy.schema}.${policy.table}, a Supabase-managed table` });
+  }
+  for (const role of policy.roles) {
+    if (role === 'public' || (API_ROLES as readonly string[]).includes(role) || ctx.targetRoles.has(role)) continue;
+    found.push({ cls: 'not-translatable', reason: `applies to role ${role}, which the target does not have` });
+  }
+  for (const expr of [policy.using, policy.withCheck]) if (expr) judgeRefs(expr.refs, '', ctx, found);
+  for (const fn of policy.functions) judgeFunction(fn, ctx, found);
+
+  const reasons = [...new Set(found.map((f) => f.reason))];
+  if (found.length === 0) return { class: 'portable', reasons: ['uses nothing Supabase-specific: applies unchanged'] };
+  const cls = found.reduce<PolicyClass>((worst, f) => (RANK[f.cls] > RANK[worst] ? f.cls : worst), 'portable');
+  // The reasons of the deciding class first: they say why it is not better.
+  const ordered = [...found.filter((f) => f.cls === cls), ...found.filter((f) => f.cls !== cls)].map((f) => f.reason);
+  return { class: cls, reasons: [...new Set(ordered)].filter((r) => reasons.includes(r)) };
+}

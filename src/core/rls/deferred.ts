@@ -1,0 +1,47 @@
+/**
+ * The deferred-objects file copy writes (`.offramp/deferred-<db>.sql`): one `-- type schema name:
+ * reason` line per object, then its statements. The RLS stage takes out what it installed (and the
+ * policies, which it installs from the source catalog or reports) and rewrites the file atomically,
+ * 0600, with whatever is still waiting for another stage.
+ */
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseStatements, type SqlStatement } from '../../db/sql-parse.js';
+import { writePrivateFile } from '../move/private-files.js';
+
+export interface DeferredBlock {
+  /** The `-- ...` header line, without the leading `-- `. */
+  header: string;
+  statements: SqlStatement[];
+}
+
+export function deferredFilePath(workDir: string, database: string): string {
+  return join(resolve(workDir), `deferred-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
+}
+
+/** Split the file into its objects: a statement whose text starts with the header comment opens one. */
+export function readDeferredFile(path: string): DeferredBlock[] | undefined {
+  if (!existsSync(path)) return undefined;
+  const blocks: DeferredBlock[] = [];
+  for (const s of parseStatements(readFileSync(path, 'utf8'))) {
+    if (s.text.startsWith('-- ')) {
+      const newline = s.text.indexOf('\n');
+      const header = s.text.slice(3, newline);
+      const rest = s.text.slice(newline + 1).trimStart();
+      blocks.push({ header, statements: [{ ...s, text: rest }] });
+    } else if (blocks.length > 0) {
+      blocks[blocks.length - 1]!.statements.push(s);
+    } else {
+      blocks.push({ header: 'statements without a header', statements: [s] });
+    }
+  }
+  return blocks;
+}
+
+/** Write what is left (atomically: a 0600 temporary file renamed over the old one). */
+export function writeDeferredFile(path: string, blocks: DeferredBlock[]): void {
+  const text = blocks.map((b) => `-- ${b.header}\n${b.statements.map((s) => `${s.text};`).join('\n')}\n`).join('\n');
+  const tmp = `${path}.tmp-${process.pid}`;
+  writePrivateFile(tmp, text);
+  renameSync(tmp, path);
+}
