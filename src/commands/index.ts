@@ -10,6 +10,7 @@ import { defineInspect } from './inspect.js';
 import { defineRestore } from './restore.js';
 import { defineRlsTranslate } from './rls-translate.js';
 import { defineRollback } from './rollback.js';
+import { defineRlsVerify } from './rls-verify.js';
 import { defineValidate } from './validate.js';
 import { defineWatch } from './watch.js';
 
@@ -26,6 +27,7 @@ export function defineCommands(program: Command, run: Run): void {
   defineValidate(program, run);
   const rls = program.command('rls').description('row level security: translate the policies (and prove them)');
   defineRlsTranslate(rls, run);
+  defineRlsVerify(rls, run);
   defineWatch(program, run);
   defineCutover(program, run);
   defineRollback(program, run);
