@@ -43,7 +43,7 @@ export interface StatementOutcome {
 }
 
 export interface PolicyLoad {
-  /** schema.table as the catalog names it (or as written, when the statement failed). */
+  /** schema.table, unquoted, as the catalog names it (or as written, when the statement failed). */
   table: string;
   name: string;
   loaded: boolean;
@@ -70,7 +70,7 @@ interface PolicyKey {
 
 async function catalogPolicies(c: pg.Client): Promise<PolicyKey[]> {
   const { rows } = await c.query<PolicyKey>(
-    `SELECT format('%I.%I', schemaname, tablename) AS table, policyname AS name FROM pg_policies ORDER BY 1, 2`,
+    `SELECT schemaname || '.' || tablename AS table, policyname AS name FROM pg_policies ORDER BY 1, 2`,
   );
   return rows;
 }
@@ -145,7 +145,7 @@ export async function loadCorpusFile(adminUrl: string, file: string): Promise<Co
 async function policyTable(c: pg.Client, node: Record<string, unknown>): Promise<string> {
   const rv = node.table as { schemaname?: string; relname: string };
   const { rows } = await c.query<{ t: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.oid = to_regclass($1)`,
     [rangeVarName(rv)],
   );

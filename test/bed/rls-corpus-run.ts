@@ -1,0 +1,124 @@
+/**
+ * One corpus file end to end (issue 11): the loaded and populated source is copied to an empty
+ * target, `rls translate --mode compat --apply` installs what it can, `rls verify` compares every
+ * RLS table × principal × command, and each CREATE POLICY of the file gets its outcome: loaded,
+ * class, installed, verified equal, or the reason it is not.
+ *
+ * The target gets the users and storage tables first (definitions and rows read from the source),
+ * standing in for what the auth and storage moves provide (the `keep` auth layout; storage moved):
+ * copy leaves the platform's schemas behind, and the compat translation needs auth.users on the target.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
+import { translateRls } from '../../src/core/rls/translate.js';
+import type { RlsTranslation } from '../../src/core/rls/types.js';
+import { verifyRls, type RlsVerifyReport } from '../../src/core/rls/verify.js';
+import { withClient } from '../../src/db/connect.js';
+import { silentProgress } from '../../src/output/progress.js';
+import type { CorpusLoad } from './rls-corpus.js';
+import { corpusPrincipals } from './rls-corpus-data.js';
+
+/** The platform tables the target receives before copy: what policies read besides the app's own. */
+const STAND_IN_TABLES = ['auth.users', 'auth.identities', 'auth.mfa_factors', 'storage.buckets', 'storage.objects'];
+
+/** Create STAND_IN_TABLES on the target with the source's columns (generated ones as plain) and rows. */
+export async function prepareTargetStandIns(sourceUrl: string, targetUrl: string): Promise<void> {
+  const tables = await withClient(sourceUrl, { role: 'admin' }, async (c) => {
+    const out: Array<{ table: string; columns: string; key: string | null; rows: unknown[] }> = [];
+    for (const table of STAND_IN_TABLES) {
+      const { rows: [def] } = await c.query<{ columns: string; key: string | null }>(
+        `SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum) AS columns,
+                (SELECT string_agg(quote_ident(k.attname), ', ') FROM pg_index i JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = ANY (i.indkey)
+                  WHERE i.indrelid = $1::regclass AND i.indisprimary) AS key
+           FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+        [table],
+      );
+      const { rows } = await c.query<{ r: unknown }>(`SELECT to_jsonb(t) AS r FROM ${table} t`);
+      out.push({ table, columns: def!.columns, key: def!.key, rows: rows.map((r) => r.r) });
+    }
+    return out;
+  });
+  await withClient(targetUrl, { role: 'admin' }, async (c) => {
+    await c.query('CREATE SCHEMA IF NOT EXISTS auth; CREATE SCHEMA IF NOT EXISTS storage');
+    for (const t of tables) {
+      // Enum-typed columns (storage.buckettype, auth.factor_type) become text: the stand-in only holds rows.
+      const columns = t.columns.replace(/ (auth|storage)\.\w+/g, ' text');
+      await c.query(`CREATE TABLE ${t.table} (${columns}${t.key ? `, PRIMARY KEY (${t.key})` : ''})`);
+      await c.query(`INSERT INTO ${t.table} SELECT * FROM jsonb_populate_recordset(NULL::${t.table}, $1::jsonb)`, [JSON.stringify(t.rows)]);
+    }
+  });
+}
+
+export interface PolicyOutcome {
+  file: string;
+  table: string;
+  name: string;
+  loaded: boolean;
+  class?: string;
+  reasons: string[];
+  /** Installed on the target by the compat translation (translated automatically). */
+  installed: boolean;
+  /** Every principal × command cell of its table compared equal. */
+  verifiedEqual: boolean;
+  /** Why it is not translated or not verified equal. */
+  why?: string;
+}
+
+export interface FileRun {
+  file: string;
+  policies: PolicyOutcome[];
+  translation?: RlsTranslation;
+  verify?: RlsVerifyReport;
+  /** A stage that threw: the file's policies are all "not translated" with this reason. */
+  failure?: string;
+}
+
+const unquote = (qualified: string): string => qualified.replace(/"/g, '');
+
+export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetUrl: string): Promise<FileRun> {
+  const workDir = mkdtempSync(join(tmpdir(), 'offramp-rls-corpus-'));
+  let translation: RlsTranslation | undefined;
+  let verify: RlsVerifyReport | undefined;
+  let failure: string | undefined;
+  try {
+    await prepareTargetStandIns(sourceUrl, targetUrl);
+    await copyDatabase(copyOptions(sourceUrl, targetUrl, { workDir }), silentProgress);
+    translation = await translateRls({
+      source: sourceUrl, target: targetUrl, mode: 'compat', authLayout: { kind: 'keep' },
+      apply: true, force: false, disableRls: false, yes: false, workDir,
+    }, silentProgress);
+    const users = corpusPrincipals().filter((p) => p.userId);
+    verify = await verifyRls({
+      source: sourceUrl, target: targetUrl, mode: 'compat',
+      principals: { anon: true, serviceRole: true, users: 0 },
+      principalList: users.map((p) => ({ name: `user:${p.label}`, kind: 'user' as const, role: p.role, id: p.userId!, claims: p.claims! })),
+      seed: 1, sampleRows: 2, workDir,
+    }, silentProgress);
+  } catch (error) {
+    failure = (error as Error).message;
+  }
+  const policies = load.policies.map((p): PolicyOutcome => {
+    const t = translation?.policies.find((x) => `${x.schema}.${x.table}` === p.table && x.name === p.name);
+    const cells = verify?.checks.filter((c) => unquote(c.table) === p.table) ?? [];
+    const entry = verify?.tables.find((x) => unquote(x.table) === p.table);
+    const unequal = cells.filter((c) => c.status !== 'equal');
+    const verifiedEqual = Boolean(t?.installed) && entry?.status === 'verified' && cells.length > 0 && unequal.length === 0;
+    let why: string | undefined;
+    if (!p.loaded) why = `not loaded: ${p.reason}`;
+    else if (failure && !t?.installed) why = `run failed: ${failure}`;
+    else if (!t) why = 'not in the translation result';
+    else if (!t.installed) why = t.leftOut ?? t.reasons.join('; ');
+    else if (!verifiedEqual) {
+      why = entry?.status === 'skipped' ? `verify skipped the table: ${entry.reason}`
+        : cells.length === 0 ? (failure ? `verify failed: ${failure}` : 'verify has no cells for its table')
+          : `not equal: ${unequal.slice(0, 3).map((c) => `${c.principal} ${c.command} ${c.status}${c.reason ? ` (${c.reason})` : ''}`).join('; ')}`;
+    }
+    return {
+      file: load.file, table: p.table, name: p.name, loaded: p.loaded, class: t?.class, reasons: t?.reasons ?? [],
+      installed: Boolean(t?.installed), verifiedEqual, ...(why ? { why } : {}),
+    };
+  });
+  return { file: load.file, policies, ...(translation ? { translation } : {}), ...(verify ? { verify } : {}), ...(failure ? { failure } : {}) };
+}
