@@ -30,7 +30,7 @@ export function corpusTotals(policies: PolicyOutcome[]): CorpusTotals {
 const pct = (n: number, of: number): string => (of ? `${((100 * n) / of).toFixed(1)} %` : '–');
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
-export function corpusMarkdown(runs: FileRun[]): string {
+export function corpusMarkdown(runs: FileRun[], corpusSize: number): string {
   const all = runs.flatMap((r) => r.policies);
   const t = corpusTotals(all);
   const lines = [
@@ -40,6 +40,7 @@ export function corpusMarkdown(runs: FileRun[]): string {
     'Each file of `../shared/corpus/rls/` is loaded onto the fixture\'s platform layer, given generated rows and principals',
     '(anon, service_role, and the users admin, moderator, user, anonymous-user), copied to an empty target,',
     'translated with `rls translate --mode compat --apply`, and checked with `rls verify` (every RLS table × principal × command).',
+    ...(runs.length < corpusSize ? ['', `**Partial run: ${runs.length} of ${corpusSize} files.**`] : []),
     '',
     '| | policies | share |',
     '|---|---:|---:|',

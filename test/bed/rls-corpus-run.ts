@@ -4,7 +4,7 @@
  * RLS table × principal × command, and each CREATE POLICY of the file gets its outcome: loaded,
  * class, installed, verified equal, or the reason it is not.
  *
- * The target gets the users and storage tables first (definitions and rows read from the source),
+ * After copy, the target gets the users and storage tables (definitions and rows read from the source),
  * standing in for what the auth and storage moves provide (the `keep` auth layout; storage moved):
  * copy leaves the platform's schemas behind, and the compat translation needs auth.users on the target.
  */
@@ -29,25 +29,32 @@ export async function prepareTargetStandIns(sourceUrl: string, targetUrl: string
     const out: Array<{ table: string; columns: string; key: string | null; rows: unknown[] }> = [];
     for (const table of STAND_IN_TABLES) {
       const { rows: [def] } = await c.query<{ columns: string; key: string | null }>(
-        `SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum) AS columns,
+        // Platform-defined types (storage.buckettype, auth.factor_type enums) become text: the stand-in only holds rows.
+        `SELECT string_agg(format('%I %s', a.attname, CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN format_type(a.atttypid, a.atttypmod) ELSE 'text' END),
+                           ', ' ORDER BY a.attnum) AS columns,
                 (SELECT string_agg(quote_ident(k.attname), ', ') FROM pg_index i JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = ANY (i.indkey)
                   WHERE i.indrelid = $1::regclass AND i.indisprimary) AS key
-           FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
         [table],
       );
       const { rows } = await c.query<{ r: unknown }>(`SELECT to_jsonb(t) AS r FROM ${table} t`);
       out.push({ table, columns: def!.columns, key: def!.key, rows: rows.map((r) => r.r) });
     }
-    return out;
+    // The storage server's guard against plain DELETE moves with storage: without it the target
+    // would allow what the source refuses before any policy is consulted.
+    const { rows: guards } = await c.query<{ def: string }>(
+      `SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE p.oid = 'storage.protect_delete'::regproc
+       UNION ALL SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgfoid = 'storage.protect_delete'::regproc`,
+    );
+    return { out, guards: guards.map((g) => g.def) };
   });
   await withClient(targetUrl, { role: 'admin' }, async (c) => {
     await c.query('CREATE SCHEMA IF NOT EXISTS auth; CREATE SCHEMA IF NOT EXISTS storage');
-    for (const t of tables) {
-      // Enum-typed columns (storage.buckettype, auth.factor_type) become text: the stand-in only holds rows.
-      const columns = t.columns.replace(/ (auth|storage)\.\w+/g, ' text');
-      await c.query(`CREATE TABLE ${t.table} (${columns}${t.key ? `, PRIMARY KEY (${t.key})` : ''})`);
+    for (const t of tables.out) {
+      await c.query(`CREATE TABLE ${t.table} (${t.columns}${t.key ? `, PRIMARY KEY (${t.key})` : ''})`);
       await c.query(`INSERT INTO ${t.table} SELECT * FROM jsonb_populate_recordset(NULL::${t.table}, $1::jsonb)`, [JSON.stringify(t.rows)]);
     }
+    for (const def of tables.guards) await c.query(def);
   });
 }
 
@@ -83,8 +90,9 @@ export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetU
   let verify: RlsVerifyReport | undefined;
   let failure: string | undefined;
   try {
-    await prepareTargetStandIns(sourceUrl, targetUrl);
+    // copy wants an empty target and leaves the platform's schemas behind; the stand-ins come after it.
     await copyDatabase(copyOptions(sourceUrl, targetUrl, { workDir }), silentProgress);
+    await prepareTargetStandIns(sourceUrl, targetUrl);
     translation = await translateRls({
       source: sourceUrl, target: targetUrl, mode: 'compat', authLayout: { kind: 'keep' },
       apply: true, force: false, disableRls: false, yes: false, workDir,
