@@ -89,14 +89,18 @@ export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetU
   let translation: RlsTranslation | undefined;
   let verify: RlsVerifyReport | undefined;
   let failure: string | undefined;
+  let stage = 'copy';
   try {
     // copy wants an empty target and leaves the platform's schemas behind; the stand-ins come after it.
     await copyDatabase(copyOptions(sourceUrl, targetUrl, { workDir }), silentProgress);
+    stage = 'target stand-ins';
     await prepareTargetStandIns(sourceUrl, targetUrl);
+    stage = 'rls translate';
     translation = await translateRls({
       source: sourceUrl, target: targetUrl, mode: 'compat', authLayout: { kind: 'keep' },
       apply: true, force: false, disableRls: false, yes: false, workDir,
     }, silentProgress);
+    stage = 'rls verify';
     const users = corpusPrincipals().filter((p) => p.userId);
     verify = await verifyRls({
       source: sourceUrl, target: targetUrl, mode: 'compat',
@@ -105,7 +109,8 @@ export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetU
       seed: 1, sampleRows: 2, workDir,
     }, silentProgress);
   } catch (error) {
-    failure = (error as Error).message;
+    failure = `${stage}: ${(error as Error).message}`;
+    if (process.env.OFFRAMP_CORPUS_DEBUG) process.stderr.write(`${load.file}: ${(error as Error).stack}\n`);
   }
   const policies = load.policies.map((p): PolicyOutcome => {
     const t = translation?.policies.find((x) => `${x.schema}.${x.table}` === p.table && x.name === p.name);
@@ -117,7 +122,7 @@ export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetU
     if (!p.loaded) why = `not loaded: ${p.reason}`;
     else if (failure && !t?.installed) why = `run failed: ${failure}`;
     else if (!t) why = 'not in the translation result';
-    else if (!t.installed) why = t.leftOut ?? t.reasons.join('; ');
+    else if (!t.installed) why = [t.leftOut, ...t.reasons].filter(Boolean).join('; ');
     else if (!verifiedEqual) {
       why = entry?.status === 'skipped' ? `verify skipped the table: ${entry.reason}`
         : cells.length === 0 ? (failure ? `verify failed: ${failure}` : 'verify has no cells for its table')
