@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandRunner } from './context.js';
+import { type CommandRunner, examples } from './context.js';
 import { defineCopy } from './copy.js';
 import { defineCutover } from './cutover.js';
 import { defineDemo } from './demo.js';
@@ -25,7 +25,8 @@ export function defineCommands(program: Command, run: Run): void {
   defineDump(program, run);
   defineRestore(program, run);
   defineValidate(program, run);
-  const rls = program.command('rls').description('row level security: translate the policies (and prove them)');
+  const rls = program.command('rls').description('row level security: translate the policies (and prove them)')
+    .addHelpText('after', examples('offramp rls translate --mode compat --apply', 'offramp rls translate --mode app --markdown predicates.md'));
   defineRlsTranslate(rls, run);
   defineRlsVerify(rls, run);
   defineWatch(program, run);

@@ -17,6 +17,8 @@ import { renderCopyMarkdown, renderDoctorMarkdown } from './demo-render.js';
 import { copyDatabase, copyOptions } from './move/copy.js';
 import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
+import { rlsDemoSummary, runRlsDemo } from './rls/demo.js';
+import type { RlsTranslation } from './rls/types.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +46,7 @@ export interface DemoResult {
   inspect: Awaited<ReturnType<typeof inspect>>;
   doctor: Awaited<ReturnType<typeof doctor>>;
   copy?: Awaited<ReturnType<typeof copyDatabase>>;
+  rls?: RlsTranslation;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
   reportFile: string;
@@ -89,14 +92,20 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
 
     // The copy runs only on a clean preflight, as an engineer would.
     let copied: DemoResult['copy'];
+    const workDir = mkdtempSync(join(tmpdir(), 'offramp-demo-'));
     if (preflight.summary.fail === 0) {
       copied = await timed(stages, 'copy', () => copyDatabase(copyOptions(sourceUrl, targetUrl, {
-        jobs: Math.min(4, availableParallelism()), workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-')),
+        jobs: Math.min(4, availableParallelism()), workDir,
       }), progress), (r) => ({
         ok: r.ok,
         summary: `${r.totals.tables} tables, ${r.totals.rows} rows in ${r.totals.seconds} s; ${r.deferred.length} objects deferred to the auth/RLS stages`,
       }));
     }
+
+    // RLS stays in the database: the policies and the compatibility layer installed (once the
+    // target has its users table from the auth stage; before that, classified and reported only).
+    let rls: DemoResult['rls'];
+    if (copied) rls = await timed(stages, 'rls translate', () => runRlsDemo(sourceUrl, targetUrl, workDir, progress), rlsDemoSummary);
 
     // Prove the copy: counts, content hashes and the schema diff, with what copy deferred as expected.
     let validated: DemoResult['validate'];
@@ -131,6 +140,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       '',
       renderDoctorMarkdown(preflight),
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
+      ...(rls ? ['', demoteHeadings(rls.report)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
@@ -146,6 +156,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       inspect: inventory,
       doctor: preflight,
       copy: copied,
+      rls,
       validate: validated,
       cutover,
       reportFile,

@@ -93,12 +93,15 @@ describe('offramp demo', () => {
     const r = await runCli(['demo', '--report', report, '--json']);
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'validate', 'cutover']));
+    expect(doc.result.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['fixture', 'inspect', 'doctor', 'copy', 'rls translate', 'validate', 'cutover']));
     expect(doc.result.stages.every((s: { ok: boolean }) => s.ok)).toBe(true);
     // The demo's servers are gone afterwards: its own validate stage (server-computed counts and
     // hashes on both sides, a code path apart from copy) is the independent check of what copy wrote.
     expect(doc.result.validate.summary).toMatchObject({ ok: true, tablesDiffering: 0 });
     expect(doc.result.validate.tables.length).toBeGreaterThan(5);
+    // rls translate: every policy classified (installed once the auth stage gives the target its users table)
+    expect(doc.result.rls.counts.total).toBe(doc.result.rls.policies.length);
+    expect(doc.result.rls.counts.total).toBeGreaterThan(25);
     expect(doc.result.validate.tables.find((t: { table: string }) => t.table === 'public.posts'))
       .toMatchObject({ status: 'ok', rows: { source: 298, target: 298 }, hash: { equal: true } });
     // The cutover stage: `cutover plan` of the shipped runbook, and a `cutover run --dry-run` over

@@ -10,8 +10,9 @@
  */
 import type pg from 'pg';
 import { query } from '../../db/sql.js';
-import { parseStatements } from '../../db/sql-parse.js';
+import { findNodes, parseStatements } from '../../db/sql-parse.js';
 import type { Progress } from '../../output/progress.js';
+import { ownsTable } from './classify.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
 import { ident, literal, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
 import type { TargetFacts } from './translate.js';
@@ -102,16 +103,19 @@ function inlineFunction(fn: SourceFunction, args: string[], ctx: Ctx): string | 
   if (fn.language !== 'sql') return cant(`is ${fn.language} (not inlined)`);
   const stmts = parseStatements(fn.body);
   if (stmts.length !== 1 || stmts[0]!.kind !== 'SelectStmt') return cant('is not a single SELECT');
-  const argNames = fn.args ? fn.args.split(',').map((a) => a.trim().split(/\s+/)).filter((w) => w.length > 1).map((w) => w[0]!) : [];
+  // Parameters used by name would need the body's column scoping to substitute safely: not inlined.
+  const argNames = new Set(fn.args ? fn.args.split(',').map((a) => a.trim().split(/\s+/)).filter((w) => w.length > 1).map((w) => w[0]!) : []);
   const body = stmts[0]!.text;
-  if (argNames.length > 0 && JSON.stringify(parseStatements(body)[0]!.node).includes('"ColumnRef"')
-    && argNames.some((n) => JSON.stringify(parseStatements(body)[0]!.node).includes(`{"String":{"sval":"${n}"}}`))) {
-    return cant('refers to its parameters by name');
-  }
+  const bodyTree = parseStatements(body)[0]!.node;
+  const byName = findNodes(bodyTree, 'ColumnRef').some((c) => {
+    const fields = (c.fields as Array<{ String?: { sval?: string } }>) ?? [];
+    return fields.length === 1 && argNames.has(fields[0]!.String?.sval ?? '');
+  });
+  if (byName) return cant('refers to its parameters by name');
   const searchPath = fn.searchPath === null ? ['public'] : fn.searchPath.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean);
   const inner: Ctx = { ...ctx, definer: ctx.definer || fn.securityDefiner };
   const r = rules(inner, searchPath.length ? searchPath : ['public']);
-  const rewritten = rewriteSql(body, parseStatements(body)[0]!.node, { ...r, param: (n) => (args[n - 1] !== undefined ? `(${args[n - 1]})` : undefined) });
+  const rewritten = rewriteSql(body, bodyTree, { ...r, param: (n) => (args[n - 1] !== undefined ? `(${args[n - 1]})` : undefined) });
   return `(${rewritten})`;
 }
 
@@ -147,10 +151,11 @@ function tablePredicate(ctx: Ctx, schema: string, table: string, command: 'SELEC
   return { sql, policies: names, notes: [] };
 }
 
-export function appPredicates(catalog: RlsCatalog, policies: TranslatedPolicy[], bypass: string[]): AppTableRules[] {
+export function appPredicates(catalog: RlsCatalog, policies: TranslatedPolicy[], bypass: string[], storageKept: boolean): AppTableRules[] {
   const rlsTables = new Set(catalog.tables.filter((t) => t.enabled).map((t) => `${t.schema}.${t.table}`));
   const out: AppTableRules[] = [];
-  for (const t of catalog.tables.filter((x) => x.enabled)) {
+  // Supabase's own tables (auth.users has RLS too) stay with their stages.
+  for (const t of catalog.tables.filter((x) => x.enabled && ownsTable(x.schema, storageKept))) {
     const build = (command: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE', which: 'using' | 'check'): AppPredicate => {
       const ctx: Ctx = { catalog, rlsTables, bypass, stack: [], definer: false, notes: new Set() };
       const pred = tablePredicate(ctx, t.schema, t.table, command, which);

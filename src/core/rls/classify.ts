@@ -34,7 +34,9 @@ export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const;
 /** The auth tables a local users layout provides. */
 const AUTH_TABLES = new Set(['users', 'identities']);
 /** Supabase-managed schemas whose objects a self-hosted target does not get. */
-const PLATFORM_SCHEMAS = new Set(['auth', 'storage', 'realtime', 'vault', 'net', 'supabase_functions', 'graphql', 'graphql_public', 'pgsodium', 'pgsodium_masks', 'supabase_migrations', '_realtime', 'pgbouncer', 'cron']);
+export const PLATFORM_SCHEMAS = new Set(['auth', 'storage', 'realtime', 'vault', 'net', 'supabase_functions', 'graphql', 'graphql_public', 'pgsodium', 'pgsodium_masks', 'supabase_migrations', '_realtime', 'pgbouncer', 'cron']);
+/** The tables whose RLS this stage owns: user tables, and storage's when storage moved too. */
+export const ownsTable = (schema: string, storageKept: boolean): boolean => !PLATFORM_SCHEMAS.has(schema) || (schema === 'storage' && storageKept);
 const CLAIM_SETTING = /^request\.jwt\.claims?(\..+)?$/;
 
 const RANK: Record<PolicyClass, number> = { portable: 0, compat: 1, 'auth-translation': 2, 'not-translatable': 3 };

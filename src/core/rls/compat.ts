@@ -11,10 +11,10 @@ import { loadSql, query } from '../../db/sql.js';
 import { findNodes, parseStatements, scanTokens, type SqlNode } from '../../db/sql-parse.js';
 import { PreflightFailedError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
-import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, type RlsAuthLayout } from './classify.js';
+import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, ownsTable, type RlsAuthLayout } from './classify.js';
 import { deferredFilePath, readDeferredFile, writeDeferredFile, type DeferredBlock } from './deferred.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
-import { ident, literal, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
+import { ident, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
 import type { TargetFacts } from './translate.js';
 import type { InstalledSummary, RlsTranslateOptions, TranslatedPolicy } from './types.js';
 
@@ -162,7 +162,7 @@ export async function applyCompat(
     }
 
     // 3. The grants the API roles had on the tables with RLS (and USAGE on their schemas).
-    const onTarget = catalog.tables.filter((t) => options.facts.tables.has(`${t.schema}.${t.table}`));
+    const onTarget = catalog.tables.filter((t) => options.facts.tables.has(`${t.schema}.${t.table}`) && ownsTable(t.schema, options.storageKept));
     const grants = await query<{ schema: string; table: string; grantee: string; privilege: string }>(source, loadSql('rls/api-role-grants.sql'),
       [onTarget.map((t) => `${t.schema}.${t.table}`)], 'read the API roles\' grants');
     const schemas = [...new Set(onTarget.map((t) => t.schema))];
@@ -294,4 +294,3 @@ async function replayDeferred(target: pg.Client, blocks: DeferredBlock[], r: Com
   return remaining;
 }
 
-export { literal };

@@ -19,21 +19,23 @@ export function deferredFilePath(workDir: string, database: string): string {
   return join(resolve(workDir), `deferred-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
 }
 
-/** Split the file into its objects: a statement whose text starts with the header comment opens one. */
+/**
+ * Split the file into its objects. The parser's statement locations start at the statement's first
+ * token, so the `-- ` header line copy wrote sits in the gap before it: a gap holding one opens a block.
+ */
 export function readDeferredFile(path: string): DeferredBlock[] | undefined {
   if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, 'utf8');
+  const bytes = Buffer.from(text, 'utf8');
   const blocks: DeferredBlock[] = [];
-  for (const s of parseStatements(readFileSync(path, 'utf8'))) {
-    if (s.text.startsWith('-- ')) {
-      const newline = s.text.indexOf('\n');
-      const header = s.text.slice(3, newline);
-      const rest = s.text.slice(newline + 1).trimStart();
-      blocks.push({ header, statements: [{ ...s, text: rest }] });
-    } else if (blocks.length > 0) {
-      blocks[blocks.length - 1]!.statements.push(s);
-    } else {
-      blocks.push({ header: 'statements without a header', statements: [s] });
-    }
+  let previousEnd = 0;
+  for (const s of parseStatements(text)) {
+    const gap = bytes.subarray(previousEnd, s.start).toString('utf8');
+    previousEnd = s.end;
+    const header = gap.split('\n').map((l) => l.trim()).reverse().find((l) => l.startsWith('-- '));
+    if (header !== undefined) blocks.push({ header: header.slice(3), statements: [s] });
+    else if (blocks.length > 0) blocks[blocks.length - 1]!.statements.push(s);
+    else blocks.push({ header: 'statements without a header', statements: [s] });
   }
   return blocks;
 }

@@ -108,6 +108,13 @@ export function parseExpression(p: Parser, text: string, what: string): ParsedEx
   return { text, tree, refs: referencesOf(tree, []) };
 }
 
+/** A string literal, also when cast ('request.jwt.claims'::text, as pg_get_expr prints it). */
+export function constantString(node: unknown): string | undefined {
+  const n = node as { A_Const?: { sval?: { sval?: string } }; TypeCast?: { arg?: unknown } } | undefined;
+  if (n?.TypeCast) return constantString(n.TypeCast.arg);
+  return n?.A_Const?.sval?.sval;
+}
+
 const stringsOf = (nodes: unknown): string[] => ((nodes as Array<{ String?: { sval?: string } }>) ?? []).map((n) => n.String?.sval ?? '');
 
 /** Functions, relations and settings a parse tree refers to (CTE names are not relations). */
@@ -120,7 +127,7 @@ export function referencesOf(tree: unknown, searchPath: string[]): References {
     const name = stringsOf(call.funcname).join('.');
     calls.add(name);
     if (name === 'current_setting' || name === 'pg_catalog.current_setting') {
-      const first = (call.args as Array<{ A_Const?: { sval?: { sval?: string } } }> | undefined)?.[0]?.A_Const?.sval?.sval;
+      const first = constantString((call.args as unknown[] | undefined)?.[0]);
       if (first !== undefined) settings.add(first);
     }
   }

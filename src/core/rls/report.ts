@@ -93,7 +93,12 @@ export function appReport(r: RlsTranslation): string {
     ...(r.parameters ?? []).map((p) => `- \`${p.name}\` (${p.type}): ${p.meaning}`), '',
     'Apply a USING predicate as the WHERE clause of a query on the table under its own name (`FROM public.posts`, no alias:',
     'the predicates name its columns as `posts.author_id`); check a WITH CHECK predicate against the new row before writing it.',
-    'An UPDATE or DELETE that reads columns (WHERE, RETURNING) must also pass the SELECT predicate, as in PostgreSQL.', '',
+    'An UPDATE or DELETE that reads columns (WHERE, RETURNING) must also pass the SELECT predicate, as in PostgreSQL.',
+    'Pass all three parameters and declare their types once, since a predicate may not use every one of them:', '',
+    '```sql',
+    'WITH request(uid, claims, role) AS (SELECT $1::uuid, $2::jsonb, $3::text)',
+    'SELECT * FROM public.posts WHERE <the SELECT predicate of public.posts>;',
+    '```', '',
   ];
   for (const t of r.tables ?? []) {
     lines.push(`## ${t.schema}.${t.table}`, '');

@@ -4,6 +4,7 @@
  * (src/db/sql-parse.ts applyEdits). No regular expression reads SQL.
  */
 import type { ScanToken } from 'libpg-query';
+import { constantString } from './read.js';
 import { applyEdits, type ByteEdit, findNodes, parseStatements, scanTokens, type SqlNode } from '../../db/sql-parse.js';
 
 export interface CallSite {
@@ -90,7 +91,7 @@ export function rewriteSql(sql: string, tree: unknown, rules: RewriteRules): str
     const site: CallSite = {
       name: strings(call.funcname),
       args: spans.map(([a, b]) => text(a, b)),
-      constArgs: argNodes.map((n) => (n as { A_Const?: { sval?: { sval?: string } } }).A_Const?.sval?.sval),
+      constArgs: argNodes.map(constantString),
     };
     const whole = rules.call?.(site);
     if (whole !== undefined) {

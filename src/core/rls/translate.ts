@@ -39,8 +39,8 @@ export async function readTargetFacts(client: pg.ClientBase, options: Pick<RlsTr
 export function classifyAll(catalog: RlsCatalog, ctx: ClassifyContext, targetTables: Set<string> | undefined, force: boolean): TranslatedPolicy[] {
   return catalog.policies.map((p) => {
     const c = classify(p, ctx);
-    const missingTable = targetTables && !targetTables.has(`${p.schema}.${p.table}`) && c.class !== 'not-translatable'
-      ? `its table ${p.schema}.${p.table} is not on the target` : undefined;
+    // Even --force cannot install a policy whose table is not there.
+    const missingTable = targetTables && !targetTables.has(`${p.schema}.${p.table}`) ? `its table ${p.schema}.${p.table} is not on the target` : undefined;
     const blocked = c.class === 'not-translatable' && !force;
     return {
       schema: p.schema, table: p.table, name: p.name, command: p.command, roles: p.roles, permissive: p.permissive,
@@ -104,7 +104,7 @@ export async function translateRls(options: RlsTranslateOptions, progress: Progr
       return result;
     }
 
-    const tables = appPredicates(catalog, policies, await bypassRoles(source));
+    const tables = appPredicates(catalog, policies, await bypassRoles(source), ctx.storageKept);
     let rlsDisabled: string[] | undefined;
     if (options.disableRls && target) rlsDisabled = await disableRls(target, tables, facts!, progress);
     counts.leftOut = policies.filter((p) => p.leftOut).length;
