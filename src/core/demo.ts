@@ -19,6 +19,8 @@ import { renderValidateMarkdown, validate } from './validate/index.js';
 import { runCutoverDemo, type CutoverDemoResult } from './runbook/demo.js';
 import { rlsDemoSummary, runRlsDemo } from './rls/demo.js';
 import type { RlsTranslation } from './rls/types.js';
+import { verifyRls } from './rls/verify.js';
+import { renderRlsVerifyMarkdown } from './rls/verify-render.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +51,7 @@ export interface DemoResult {
   rls?: RlsTranslation;
   validate?: Awaited<ReturnType<typeof validate>>;
   cutover?: CutoverDemoResult;
+  rlsVerify?: Awaited<ReturnType<typeof verifyRls>>;
   reportFile: string;
 }
 
@@ -116,6 +119,21 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       }));
     }
 
+    // Prove the RLS translation once the rls translate stage installed the compat layer: every
+    // principal sees and may write the same rows on both sides (write probes rolled back).
+    let rlsVerified: DemoResult['rlsVerify'];
+    if (validated && rls?.installed) {
+      rlsVerified = await timed(stages, 'rls verify', () => verifyRls({
+        source: sourceUrl, target: targetUrl, mode: 'compat', principals: { anon: true, serviceRole: true, users: 5 },
+        seed: 1, sampleRows: 2, workDir: mkdtempSync(join(tmpdir(), 'offramp-demo-rls-')),
+      }, progress), (r) => ({
+        ok: r.summary.ok,
+        summary: `${r.summary.tables} tables × ${r.summary.principals} principals: ${r.summary.equal} checks equal, ${r.summary.different} different, ${r.summary.skipped} skipped`,
+      }));
+    } else if (validated) {
+      stages.push({ name: 'rls verify', ok: true, seconds: 0, summary: 'skipped: the rls translate stage installed nothing (the target has no auth.users yet)' });
+    }
+
     // Rehearse the switch: the shipped runbook planned, a local one run with --dry-run.
     let cutover: CutoverDemoResult | undefined;
     if (validated) {
@@ -142,6 +160,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       ...(copied ? ['', renderCopyMarkdown(copied)] : []),
       ...(rls ? ['', demoteHeadings(rls.report)] : []),
       ...(validated ? ['', demoteHeadings(renderValidateMarkdown(validated))] : []),
+      ...(rlsVerified ? ['', demoteHeadings(renderRlsVerifyMarkdown(rlsVerified))] : []),
       ...(cutover ? ['', demoteHeadings(cutover.markdown)] : []),
     ].join('\n');
     writeFileSync(reportFile, markdown);
@@ -159,6 +178,7 @@ export async function runDemo(options: DemoOptions, progress: Progress): Promise
       rls,
       validate: validated,
       cutover,
+      ...(rlsVerified ? { rlsVerify: rlsVerified } : {}),
       reportFile,
     };
   } finally {

@@ -80,4 +80,10 @@ describe('offramp rls verify (built CLI)', () => {
     expect(f.stderr).toContain('app_metadata is not JSON');
     expectNoPassword(r.stdout, r.stderr, f.stdout, f.stderr);
   });
+
+  it('exit 2 when --tables names no table with RLS (nothing compared must not pass)', async () => {
+    const r = await runCli([...base(), '--tables', 'public.no_such_table']);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain('no table with row level security on the source matches --tables public.no_such_table');
+  });
 });

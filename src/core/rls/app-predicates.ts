@@ -3,8 +3,8 @@
  * `rls translate --mode app` emitted per table and command (a SQL boolean over $1..$n, the request's
  * claims). Verify imitates that backend: it queries the target as its owner with the USING
  * predicate as the WHERE clause, and gates each write on the predicates before running it as the
- * owner (so constraint errors still show as on the source). service_role bypasses RLS on
- * Supabase, so its requests get no predicate.
+ * owner (so constraint errors still show as on the source). A command without a rule is refused,
+ * except for service_role, which bypasses RLS on Supabase.
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
@@ -40,14 +40,21 @@ export function parseAppPredicates(data: unknown, origin: string): AppPredicates
   return doc as unknown as AppPredicates;
 }
 
-/** The value of one predicate parameter for a principal, by the parameter's documented name. */
-function parameterValue(name: string, p: Principal): unknown {
-  const n = name.toLowerCase();
-  if (/claims|jwt/.test(n)) return JSON.stringify(p.claims);
-  if (/role/.test(n)) return p.role;
-  if (/email/.test(n)) return typeof p.claims.email === 'string' ? p.claims.email : null;
-  if (/uid|sub|user|id/.test(n)) return p.id ?? null;
-  throw new UsageError(`app-mode predicate parameter "${name}" is not one verify knows how to fill`, { hint: 'parameters must name the user id, role, email or claims' });
+/**
+ * The value of one predicate parameter for a principal, by its documented type and meaning
+ * (rls translate: $1 uuid the user id, $2 jsonb the claims, $3 text the request role).
+ */
+function parameterValue(param: { name: string; type?: string; meaning?: string }, p: Principal): unknown {
+  const type = (param.type ?? '').toLowerCase();
+  const words = `${param.name} ${param.meaning ?? ''}`.toLowerCase();
+  if (type === 'uuid') return p.id ?? null;
+  if (type === 'jsonb' || type === 'json') return JSON.stringify(p.claims);
+  if (/\brole\b/.test(words)) return p.role;
+  if (/email/.test(words)) return typeof p.claims.email === 'string' ? p.claims.email : null;
+  if (/user id|\bsub\b|\buid\b/.test(words)) return p.id ?? null;
+  throw new UsageError(`app-mode predicate parameter ${param.name} (${param.meaning ?? param.type ?? 'undocumented'}) is not one verify knows how to fill`, {
+    hint: 'parameters must be the user id (uuid), the claims (jsonb), the request role or the email',
+  });
 }
 
 function predicateFor(predicates: AppPredicates | undefined, table: string, command: Command, part: 'using' | 'withCheck'): Predicate | undefined {
@@ -58,9 +65,9 @@ function predicateFor(predicates: AppPredicates | undefined, table: string, comm
 
 /** The rule a principal's request gets for one command: a predicate, everything (service_role), or nothing. */
 export function appRuleFor(predicates: AppPredicates | undefined, table: string, command: Command, p: Principal, part: 'using' | 'withCheck' = 'using'): AppRule {
-  if (p.role === 'service_role') return { kind: 'all' };
   const pred = predicateFor(predicates, table, command, part);
-  if (!pred) return { kind: 'none' };
+  // No rule for the command: nobody may, except service_role, which bypasses RLS on Supabase.
+  if (!pred) return p.role === 'service_role' ? { kind: 'all' } : { kind: 'none' };
   return { kind: 'predicate', sql: pred.sql, values: parameterValues(predicates, p) };
 }
 
@@ -76,7 +83,7 @@ export function parameterJoin(predicates: AppPredicates | undefined): string {
 
 /** The parameter values of a principal's request. */
 export function parameterValues(predicates: AppPredicates | undefined, p: Principal): unknown[] {
-  return (predicates?.parameters ?? []).map((param) => parameterValue(param.name, p));
+  return (predicates?.parameters ?? []).map((param) => parameterValue(param, p));
 }
 
 function gate(rule: AppRule): string {

@@ -35,7 +35,9 @@ function isUserId(node: unknown): boolean {
   if (n.A_Expr) {
     const e = n.A_Expr as SqlNode;
     const op = names(e.name)[0];
-    const right = (e.rexpr as SqlNode | undefined)?.A_Const as SqlNode | undefined;
+    let rexpr = e.rexpr as SqlNode | undefined;
+    if (rexpr?.TypeCast) rexpr = (rexpr.TypeCast as SqlNode).arg as SqlNode; // 'sub'::text, as pg_get_expr prints it
+    const right = rexpr?.A_Const as SqlNode | undefined;
     const sval = (right?.sval as { sval?: string } | undefined)?.sval;
     const left = (e.lexpr as SqlNode | undefined)?.FuncCall as SqlNode | undefined;
     return e.kind === 'AEXPR_OP' && op === '->>' && sval === 'sub' && names(left?.funcname).at(-1) === 'jwt';

@@ -100,7 +100,7 @@ const passedPolicies = (o: Outcome): boolean => (o.kind === 'rows' && o.count > 
 
 /** Two outcomes agree: the same rows, refused with the same SQLSTATE, or both past the policies. */
 export function sameOutcome(a: Outcome, b: Outcome): boolean {
-  if (a.kind === 'rows' && b.kind === 'rows') return a.count === b.count && a.hash === b.hash;
+  if (a.kind === 'rows' && b.kind === 'rows') return a.count === b.count && (a.count === 0 || a.hash === b.hash);
   if (a.kind === 'refused' && b.kind === 'refused' && a.sqlstate === b.sqlstate) return true;
   if (a.kind !== 'inconclusive' && b.kind !== 'inconclusive' && (a.kind === 'refused' || b.kind === 'refused')) {
     return passedPolicies(a) && passedPolicies(b);

@@ -16,3 +16,31 @@ export function renderRlsVerifyText(r: RlsVerifyReport): string {
   lines.push(s.ok ? 'every check equal: the target enforces what the source enforces' : 'differences found: the target does not enforce what the source enforces (exit 3)');
   return lines.join('\n');
 }
+
+/** Markdown: per table, how many checks were equal; then every difference with its keys. */
+export function renderRlsVerifyMarkdown(r: RlsVerifyReport): string {
+  const s = r.summary;
+  const lines = [
+    `# RLS verification (${r.mode} mode)`,
+    '',
+    `${r.note}. Principals: ${r.principals.map((p) => `\`${p.name}\``).join(', ')}.`,
+    '',
+    `**${s.different === 0 ? 'Equal' : 'Different'}**: ${s.tables} tables (${s.tablesSkipped} skipped) × ${s.principals} principals, ${s.checks} checks: ${s.equal} equal, ${s.different} different, ${s.skipped} skipped, ${s.inconclusive} inconclusive.`,
+    '',
+    '| table | checks equal | different | note |',
+    '| --- | --- | --- | --- |',
+    ...r.tables.map((t) => {
+      const mine = r.checks.filter((c) => c.table === t.table);
+      return `| ${t.table} | ${mine.filter((c) => c.status === 'equal').length}/${mine.length} | ${mine.filter((c) => c.status === 'different').length} | ${t.reason ?? ''} |`;
+    }),
+  ];
+  const bad = r.checks.filter((c) => c.status === 'different');
+  if (bad.length > 0) {
+    lines.push('', '## Differences', '');
+    for (const c of bad) {
+      lines.push(`- **${c.table}** as \`${c.principal}\`, ${c.command}: source ${c.source ?? ''}; target ${c.target ?? ''}`);
+      for (const k of c.differingKeys ?? []) lines.push(`  - key \`${k.key}\`: source ${k.source}, target ${k.target}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { connect } from '../../db/connect.js';
+import { UsageError } from '../../errors.js';
 import { endClient } from '../../db/sessions.js';
 import { loadSql, query } from '../../db/sql.js';
 import { identifierValue, loadSqlParser, quoteIdent, scanTokens } from '../../db/sql-parse.js';
@@ -83,7 +84,7 @@ interface TableRow extends TableShape {
 }
 
 /** Why a table's writes must not be probed even in a rolled-back transaction, or undefined. */
-export async function calloutReason(t: TableRow): Promise<string | undefined> {
+export async function calloutReason(t: Pick<TableRow, 'triggers'>): Promise<string | undefined> {
   await loadSqlParser();
   for (const tr of t.triggers) {
     if (CALLOUTS.has(tr.schema) || CALLOUTS.has(tr.function)) return `trigger ${tr.trigger} calls ${tr.schema}.${tr.function}, which could reach outside the transaction`;
@@ -111,8 +112,13 @@ interface TablePlan {
 
 type SideResults = Map<string, { select: Outcome; writes: Outcome[] }>;
 
+/**
+ * What a principal sees, summarised in constant memory: the count and an order-independent sum of
+ * 60-bit key hashes (no sort, no aggregated string, whatever the table's size). Only when the two
+ * sides disagree are the keys themselves listed (visibleKeys).
+ */
 function selectStatement(t: TableShape, where?: string, join = ''): string {
-  return `SELECT count(*)::bigint AS n, coalesce(md5(string_agg(k, ',' ORDER BY k COLLATE "C")), '') AS h
+  return `SELECT count(*)::bigint AS n, coalesce(sum(('x' || substr(md5(k), 1, 15))::bit(60)::bigint::numeric), 0)::text AS h
             FROM (SELECT ${keyExpression(t)} AS k FROM ${fromTable(t)}${join}${where ? ` WHERE (${where})` : ''}) AS s`;
 }
 
@@ -209,6 +215,13 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
       ? [...(await loadPrincipals(source, { ...options.principals, users: 0, userIds: [] }, seed)), ...options.principalList]
       : await loadPrincipals(source, options.principals, seed);
     const tableRows = await query<TableRow>(source, loadSql('rls/verify-tables.sql'), [options.tables?.length ? options.tables : null], 'read the tables with row level security');
+    const unmatched = (options.tables ?? []).filter((name) => !tableRows.some((t) => [t.qualified, t.name, `${t.schema}.${t.name}`].includes(name)));
+    if (unmatched.length > 0) {
+      // A selection that matches nothing must not "pass" having compared nothing.
+      throw new UsageError(`no table with row level security on the source matches --tables ${unmatched.join(', ')}`, {
+        hint: 'name tables as schema.table (psql-style quoting for mixed case: public."Order"); only tables with RLS enabled are verified',
+      });
+    }
     const tables: RlsTableEntry[] = [];
     const checks: RlsCheck[] = [];
     for (const t of tableRows) {
@@ -220,17 +233,24 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
         step.warn(`${t.qualified}: not on the target, skipped`);
         continue;
       }
-      const callout = await calloutReason(t);
+      const targetColumns = new Set((await query<{ name: string }>(target,
+        `SELECT attname::text AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, [t.qualified])).map((c) => c.name));
+      const missing = t.columns.filter((c) => !targetColumns.has(c.name)).map((c) => c.name);
+      // A table shaped differently on the target (the auth work's own users table, say): writes
+      // would compare schemas, not policies. validate reports the shape; SELECT still compares keys.
+      const writeSkip = missing.length > 0
+        ? `the target's ${t.qualified} lacks the columns ${missing.join(', ')}`
+        : await calloutReason(t);
       const owners: OwnerColumn[] = await ownerColumns(t.policies.flatMap((p) => [p.using, p.check]));
       const plan: TablePlan = { table: t, samples: [], writes: new Map() };
-      if (!callout && options.sampleRows > 0) {
+      if (!writeSkip && options.sampleRows > 0) {
         const { samples, maxKeys } = await inProbeTransaction(source, false, () => samplesOf(source, t, seed, options.sampleRows));
         plan.samples = samples;
         principals.forEach((p, i) => plan.writes.set(p.name, writeProbes(t, samples, p, owners, maxKeys, seed, i)));
       }
       tables.push({
-        table: t.qualified, status: 'verified', identity, ...(t.key ? { key: t.key } : {}), writeProbes: !callout && options.sampleRows > 0,
-        ...(callout ? { reason: `write probes skipped: ${callout}` } : {}),
+        table: t.qualified, status: 'verified', identity, ...(t.key ? { key: t.key } : {}), writeProbes: !writeSkip && options.sampleRows > 0,
+        ...(writeSkip ? { reason: `write probes skipped: ${writeSkip}` } : {}),
       });
       step.update(`${t.qualified}: probing as ${principals.length} principals`);
       const onSource = await runSide(source, 'source', plan, principals, options);
@@ -259,7 +279,7 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
         for (const command of ['INSERT', 'UPDATE', 'DELETE'] as const) {
           const idx = writes.map((w, i) => (w.command === command ? i : -1)).filter((i) => i >= 0);
           if (idx.length === 0) {
-            checks.push({ table: t.qualified, principal: p.name, command, probes: 0, status: 'skipped', reason: callout ?? (options.sampleRows > 0 ? 'the table has no rows to sample' : 'write probes off (--sample-rows 0)') });
+            checks.push({ table: t.qualified, principal: p.name, command, probes: 0, status: 'skipped', reason: writeSkip ?? (options.sampleRows > 0 ? 'the table has no rows to sample' : 'write probes off (--sample-rows 0)') });
             continue;
           }
           const differing: DifferingKey[] = [];
@@ -311,3 +331,4 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
     await endClient(source);
   }
 }
+
