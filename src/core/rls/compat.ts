@@ -179,7 +179,11 @@ export async function applyCompat(
     const fns = dependencyOrder([...new Map(toInstall.flatMap(({ src }) => src.functions).map((f) => [functionKey(f), f])).values()])
       .filter((f) => !PLATFORM_FUNCTION_SCHEMAS.has(f.schema));
     for (const fn of fns) {
-      const exists = (await target.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [`${ident(fn.schema)}.${ident(fn.name)}(${fn.args})`])).rows[0]!.ok;
+      // fn.args are identity arguments WITH names ("account_id uuid"), which to_regprocedure rejects as a syntax error.
+      const exists = (await target.query<{ ok: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = $1 AND p.proname = $2 AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $3) AS ok`,
+        [fn.schema, fn.name, fn.args])).rows[0]!.ok;
       const def = functionDefinition(fn, r);
       if (!def.ok) {
         for (const x of toInstall.filter(({ src }) => src.functions.includes(fn))) { x.p.leftOut = def.reason; x.p.reasons.push(def.reason); }
