@@ -26,19 +26,22 @@ const STAND_IN_TABLES = ['auth.users', 'auth.identities', 'auth.mfa_factors', 's
 /** Create STAND_IN_TABLES on the target with the source's columns (generated ones as plain) and rows. */
 export async function prepareTargetStandIns(sourceUrl: string, targetUrl: string): Promise<void> {
   const tables = await withClient(sourceUrl, { role: 'admin' }, async (c) => {
-    const out: Array<{ table: string; columns: string; key: string | null; rows: unknown[] }> = [];
+    const out: Array<{ table: string; columns: string; plain: string; key: string | null; rows: unknown[] }> = [];
     for (const table of STAND_IN_TABLES) {
-      const { rows: [def] } = await c.query<{ columns: string; key: string | null }>(
+      const { rows: [def] } = await c.query<{ columns: string; plain: string; key: string | null }>(
         // Platform-defined types (storage.buckettype, auth.factor_type enums) become text: the stand-in only holds rows.
-        `SELECT string_agg(format('%I %s', a.attname, CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN format_type(a.atttypid, a.atttypmod) ELSE 'text' END),
+        // Generated columns stay generated (policies read storage.objects.path_tokens).
+        `SELECT string_agg(format('%I %s', a.attname, CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN format_type(a.atttypid, a.atttypmod) ELSE 'text' END)
+                           || CASE WHEN a.attgenerated = 's' THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid)) ELSE '' END,
                            ', ' ORDER BY a.attnum) AS columns,
+                string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attgenerated = '') AS plain,
                 (SELECT string_agg(quote_ident(k.attname), ', ') FROM pg_index i JOIN pg_attribute k ON k.attrelid = i.indrelid AND k.attnum = ANY (i.indkey)
                   WHERE i.indrelid = $1::regclass AND i.indisprimary) AS key
-           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
         [table],
       );
       const { rows } = await c.query<{ r: unknown }>(`SELECT to_jsonb(t) AS r FROM ${table} t`);
-      out.push({ table, columns: def!.columns, key: def!.key, rows: rows.map((r) => r.r) });
+      out.push({ table, columns: def!.columns, plain: def!.plain, key: def!.key, rows: rows.map((r) => r.r) });
     }
     // The storage server's guard against plain DELETE moves with storage: without it the target
     // would allow what the source refuses before any policy is consulted.
@@ -52,7 +55,7 @@ export async function prepareTargetStandIns(sourceUrl: string, targetUrl: string
     await c.query('CREATE SCHEMA IF NOT EXISTS auth; CREATE SCHEMA IF NOT EXISTS storage');
     for (const t of tables.out) {
       await c.query(`CREATE TABLE ${t.table} (${t.columns}${t.key ? `, PRIMARY KEY (${t.key})` : ''})`);
-      await c.query(`INSERT INTO ${t.table} SELECT * FROM jsonb_populate_recordset(NULL::${t.table}, $1::jsonb)`, [JSON.stringify(t.rows)]);
+      await c.query(`INSERT INTO ${t.table} (${t.plain}) SELECT ${t.plain} FROM jsonb_populate_recordset(NULL::${t.table}, $1::jsonb)`, [JSON.stringify(t.rows)]);
     }
     for (const def of tables.guards) await c.query(def);
   });
@@ -108,6 +111,9 @@ export async function runCorpusFile(load: CorpusLoad, sourceUrl: string, targetU
       principalList: users.map((p) => ({ name: `user:${p.label}`, kind: 'user' as const, role: p.role, id: p.userId!, claims: p.claims! })),
       seed: 1, sampleRows: 2, workDir,
     }, silentProgress);
+    if (process.env.OFFRAMP_CORPUS_DEBUG) {
+      for (const c of verify.checks.filter((x) => x.status !== 'equal')) process.stderr.write(`${load.file}: ${JSON.stringify(c)}\n`);
+    }
   } catch (error) {
     failure = `${stage}: ${(error as Error).message}`;
     if (process.env.OFFRAMP_CORPUS_DEBUG) process.stderr.write(`${load.file}: ${(error as Error).stack}\n`);

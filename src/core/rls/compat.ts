@@ -152,7 +152,11 @@ export async function applyCompat(
     else warnings.push(`kept the target's own ${options.compatSchema}.uid()/jwt()/role()/email(): ${made.error.message}`);
     await query(target, `GRANT USAGE ON SCHEMA ${ident(options.compatSchema)} TO ${API_ROLES.map(ident).join(', ')}`, [], 'grant the compat schema');
 
-    const usesStorageHelpers = toInstall.some(({ src }) => [src.using, src.withCheck].some((e) => e?.refs.calls.some((c) => (COMPAT_STORAGE_FUNCTIONS as readonly string[]).some((f) => c === `storage.${f}`))));
+    // Directly or through a helper the policy calls (makerkit's kit.get_storage_filename_as_uuid calls storage.filename).
+    const callsStorageHelper = (refs: { calls: string[] } | undefined): boolean =>
+      Boolean(refs?.calls.some((c) => (COMPAT_STORAGE_FUNCTIONS as readonly string[]).some((f) => c === `storage.${f}`)));
+    const usesStorageHelpers = toInstall.some(({ src }) =>
+      [src.using, src.withCheck].some((e) => callsStorageHelper(e?.refs)) || src.functions.some((fn) => callsStorageHelper(fn.refs)));
     if (options.storageKept && usesStorageHelpers) {
       const present = (await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM unnest(ARRAY['storage.foldername(text)', 'storage.filename(text)', 'storage.extension(text)']) s WHERE to_regprocedure(s) IS NOT NULL`)).rows[0]!.n;
       if (present < 3) {
