@@ -1,8 +1,7 @@
 -- The tables rls verify proves: every ordinary or partitioned table with row level security on,
 -- with the columns that identify a row (the primary key, else a unique index
 -- over NOT NULL plain columns; none: rows are compared by digest), the columns an INSERT may name,
--- the policies' expressions (to find the columns compared with the user's id), and the enabled
--- triggers with their functions (a trigger that could reach outside the transaction stops the
+-- and the enabled triggers with their functions (a trigger that could reach outside the transaction stops the
 -- write probes of its table).
 SELECT n.nspname AS schema,
        c.relname AS name,
@@ -14,10 +13,6 @@ SELECT n.nspname AS schema,
                                    'base', t.typname, 'insertable', a.attgenerated = '', 'identity', a.attidentity <> '') ORDER BY a.attnum), '[]')
           FROM pg_attribute AS a JOIN pg_type AS t ON t.oid = a.atttypid
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object('name', p.polname, 'command', p.polcmd,
-                                   'using', pg_get_expr(p.polqual, p.polrelid), 'check', pg_get_expr(p.polwithcheck, p.polrelid))
-                                   ORDER BY p.polname), '[]')
-          FROM pg_policy AS p WHERE p.polrelid = c.oid) AS policies,
        (SELECT coalesce(jsonb_agg(jsonb_build_object('trigger', tg.tgname, 'schema', fn.nspname, 'function', f.proname,
                                    'language', l.lanname, 'body', f.prosrc) ORDER BY tg.tgname), '[]')
           FROM pg_trigger AS tg

@@ -86,3 +86,38 @@ describe('triggers that stop write probes', () => {
     expect(await calloutReason({ triggers: [{ trigger: 'py', schema: 'public', function: 'f', language: 'plpython3u', body: 'pass' }] })).toMatch(/plpython3u/);
   });
 });
+
+describe('comparing outcomes', () => {
+  it('a constraint error is past the policies; refusals by policy and different rows are not', async () => {
+    const { sameOutcome } = await import('../../src/core/rls/probe.js');
+    const allowed = { kind: 'rows', count: 1, hash: '' } as const;
+    const fk = { kind: 'refused', sqlstate: '23503', message: 'fk' } as const;
+    const policy = { kind: 'refused', sqlstate: '42501', message: 'new row violates row-level security policy' } as const;
+    expect(sameOutcome(allowed, fk)).toBe(true);
+    expect(sameOutcome(fk, { kind: 'refused', sqlstate: '23505', message: 'unique' })).toBe(true);
+    expect(sameOutcome(policy, fk)).toBe(false);
+    expect(sameOutcome(policy, allowed)).toBe(false);
+    expect(sameOutcome({ kind: 'rows', count: 0, hash: '' }, policy)).toBe(false);
+    expect(sameOutcome({ kind: 'rows', count: 0, hash: '' }, { kind: 'rows', count: 0, hash: '0' })).toBe(true);
+    expect(sameOutcome({ kind: 'rows', count: 2, hash: 'a' }, { kind: 'rows', count: 2, hash: 'b' })).toBe(false);
+  });
+
+  it('fills app-mode parameters by their documented type: user id, claims, role', async () => {
+    const { appRuleFor } = await import('../../src/core/rls/app-predicates.js');
+    const user = userPrincipal({ id: ID, role: 'authenticated', raw_app_meta_data: {}, raw_user_meta_data: {} }, null, 1);
+    const predicates = {
+      parameters: [{ name: '$1', type: 'uuid', meaning: "the user id: the JWT's sub claim" }, { name: '$2', type: 'jsonb', meaning: 'the JWT claims' }, { name: '$3', type: 'text', meaning: 'the request role' }],
+      tables: [{ schema: 'public', table: 'posts', using: { SELECT: { sql: 'author_id = $1' } }, withCheck: {} }],
+    };
+    const rule = appRuleFor(predicates, 'public.posts', 'SELECT', user);
+    expect(rule).toMatchObject({ kind: 'predicate', sql: 'author_id = $1' });
+    const values = (rule as { values: unknown[] }).values;
+    expect(values[0]).toBe(ID);
+    expect(JSON.parse(values[1] as string)).toMatchObject({ sub: ID, role: 'authenticated' });
+    expect(values[2]).toBe('authenticated');
+    // no rule for a command: refused, except for service_role (BYPASSRLS on Supabase)
+    expect(appRuleFor(predicates, 'public.posts', 'DELETE', user)).toEqual({ kind: 'none' });
+    const { SERVICE_ROLE } = await import('../../src/core/rls/principals.js');
+    expect(appRuleFor(predicates, 'public.posts', 'DELETE', SERVICE_ROLE)).toEqual({ kind: 'all' });
+  });
+});

@@ -68,14 +68,11 @@ function columnOf(node: unknown): OwnerColumn | undefined {
   return undefined;
 }
 
-/** The owner columns named by these policy expressions (USING and WITH CHECK texts from pg_get_expr). */
-export async function ownerColumns(expressions: Array<string | null | undefined>): Promise<OwnerColumn[]> {
-  await loadSqlParser();
+/** The owner columns named in these policy expression trees (t11's reader parses them: read.ts). */
+export function ownerColumnsIn(trees: unknown[]): OwnerColumn[] {
   const found = new Map<string, OwnerColumn>();
-  for (const expression of expressions) {
-    if (!expression) continue;
-    const [statement] = parseStatements(`SELECT ${expression}`);
-    for (const e of findNodes(statement?.node, 'A_Expr')) {
+  for (const tree of trees) {
+    for (const e of findNodes(tree, 'A_Expr')) {
       const op = names(e.name)[0];
       const candidates: unknown[] = [];
       if (e.kind === 'AEXPR_OP' && op === '=') {
@@ -93,4 +90,10 @@ export async function ownerColumns(expressions: Array<string | null | undefined>
     }
   }
   return [...found.values()];
+}
+
+/** The same from expression texts (as pg_get_expr prints them), parsed here. */
+export async function ownerColumns(expressions: Array<string | null | undefined>): Promise<OwnerColumn[]> {
+  await loadSqlParser();
+  return ownerColumnsIn(expressions.filter((x): x is string => !!x).map((x) => parseStatements(`SELECT ${x}`)[0]?.node));
 }

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import { OfframpError } from '../../errors.js';
 import { quoteIdent } from '../../db/sql-parse.js';
+import { toQueryError } from '../../db/sql.js';
 import type { Principal } from './principals.js';
 
 export type Command = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
@@ -65,13 +66,15 @@ interface PgError extends Error { code?: string }
  */
 export async function probe(client: pg.Client, principal: Principal | undefined, statement: string, values: unknown[], read: (r: pg.QueryResult) => Outcome): Promise<Outcome> {
   await client.query('SAVEPOINT offramp_probe');
+  let propagating = false;
   try {
     if (principal) {
       try {
         await client.query(`SET LOCAL ROLE ${quoteIdent(principal.role)}`);
       } catch (error) {
-        throw new OfframpError('QUERY_FAILED', `cannot act as role ${principal.role} (${principal.name}): ${(error as Error).message}`, {
-          hint: `the connecting role must be a member of the API roles: GRANT anon, authenticated, service_role TO <the role in the URL>`,
+        if (!(error as PgError).code) throw error;
+        throw new OfframpError('PERMISSION_DENIED', `cannot act as role ${principal.role} (${principal.name}): ${(error as Error).message}`, {
+          hint: 'the connecting role must be a member of the API roles: GRANT anon, authenticated, service_role TO <the role in the URL>',
         });
       }
       const { text, values: settings } = impersonation(principal);
@@ -79,14 +82,19 @@ export async function probe(client: pg.Client, principal: Principal | undefined,
     }
     return read(await client.query(statement, values));
   } catch (error) {
-    if (error instanceof OfframpError) throw error;
     const code = (error as PgError).code;
-    if (!code) throw error;
+    if (error instanceof OfframpError || !code) {
+      propagating = true;
+      throw error instanceof OfframpError ? error : toQueryError(error, 'an rls verify probe');
+    }
     if (INCONCLUSIVE.has(code)) return { kind: 'inconclusive', reason: `${code}: ${(error as Error).message}` };
     return { kind: 'refused', sqlstate: code, message: (error as Error).message };
   } finally {
-    await client.query('ROLLBACK TO SAVEPOINT offramp_probe');
-    await client.query('RELEASE SAVEPOINT offramp_probe');
+    // Undo the probe (its write, its role, its settings). After a lost connection this fails too:
+    // the first error is the one to report.
+    await client.query('ROLLBACK TO SAVEPOINT offramp_probe; RELEASE SAVEPOINT offramp_probe').catch((error: unknown) => {
+      if (!propagating) throw toQueryError(error, 'rolling back an rls verify probe');
+    });
   }
 }
 

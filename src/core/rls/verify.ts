@@ -13,11 +13,12 @@ import { endClient } from '../../db/sessions.js';
 import { loadSql, query } from '../../db/sql.js';
 import { identifierValue, loadSqlParser, quoteIdent, scanTokens } from '../../db/sql-parse.js';
 import type { Progress } from '../../output/progress.js';
-import { ownerColumns, type OwnerColumn } from './owner-columns.js';
+import { ownerColumnsIn, type OwnerColumn } from './owner-columns.js';
+import { readPolicies } from './read.js';
 import { loadPrincipals, type Principal, type PrincipalSelection } from './principals.js';
 import { describeOutcome, inProbeTransaction, probe, sameOutcome, SOURCE_WRITE_NOTE, type Command, type Outcome } from './probe.js';
 import { appClass, appRuleFor, appStatement, parameterJoin, type AppPredicates } from './app-predicates.js';
-import { fromTable, keyExpression, rowRef, writeProbes, type Column, type Sample, type TableShape, type WriteProbe } from './write-probes.js';
+import { fromTable, keyExpression, writeProbes, type Column, type Sample, type TableShape, type WriteProbe } from './write-probes.js';
 
 export interface RlsVerifyOptions {
   source: string;
@@ -79,7 +80,6 @@ const MAX_KEYS = 5;
 const CALLOUTS = new Set(['net', 'http', 'supabase_functions', 'http_request', 'http_post', 'http_get', 'dblink', 'dblink_exec', 'pg_net']);
 
 interface TableRow extends TableShape {
-  policies: Array<{ name: string; command: string; using: string | null; check: string | null }>;
   triggers: Array<{ trigger: string; schema: string; function: string; language: string; body: string }>;
 }
 
@@ -128,8 +128,8 @@ const readWrite = (r: pg.QueryResult): Outcome => ({ kind: 'rows', count: r.rowC
 /** Sampled rows (as the session's own role, before any impersonation) and the largest integer keys. */
 async function samplesOf(client: pg.Client, t: TableRow, seed: number, n: number): Promise<{ samples: Sample[]; maxKeys: Record<string, string> }> {
   const rows = await query<{ key: string; row: Record<string, unknown> }>(client,
-    `SELECT ${keyExpression(t)} AS key, to_jsonb(${rowRef(t)}) AS row FROM ${fromTable(t)}
-      ORDER BY md5(${keyExpression(t)} || $1), 1 LIMIT $2`, [String(seed), n], `sample rows of ${t.qualified}`);
+    `SELECT ${keyExpression(t, 'offramp_row')} AS key, to_jsonb(offramp_row) AS row FROM ${fromTable(t)} AS offramp_row
+      ORDER BY md5(${keyExpression(t, 'offramp_row')} || $1), 1 LIMIT $2`, [String(seed), n], `sample rows of ${t.qualified}`);
   const maxKeys: Record<string, string> = {};
   for (const k of t.key ?? []) {
     const col = t.columns.find((c) => c.name === k);
@@ -214,6 +214,8 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
     const principals = options.principalList
       ? [...(await loadPrincipals(source, { ...options.principals, users: 0, userIds: [] }, seed)), ...options.principalList]
       : await loadPrincipals(source, options.principals, seed);
+    // The policies, parsed by rls translate's reader: the columns they compare with the user's id.
+    const policies = await readPolicies(source);
     const tableRows = await query<TableRow>(source, loadSql('rls/verify-tables.sql'), [options.tables?.length ? options.tables : null], 'read the tables with row level security');
     const unmatched = (options.tables ?? []).filter((name) => !tableRows.some((t) => [t.qualified, t.name, `${t.schema}.${t.name}`].includes(name)));
     if (unmatched.length > 0) {
@@ -241,7 +243,8 @@ export async function verifyRls(options: RlsVerifyOptions, progress: Progress): 
       const writeSkip = missing.length > 0
         ? `the target's ${t.qualified} lacks the columns ${missing.join(', ')}`
         : await calloutReason(t);
-      const owners: OwnerColumn[] = await ownerColumns(t.policies.flatMap((p) => [p.using, p.check]));
+      const owners: OwnerColumn[] = ownerColumnsIn(policies.filter((p) => p.schema === t.schema && p.table === t.name)
+        .flatMap((p) => [p.using?.tree, p.withCheck?.tree]).filter((x) => x !== undefined));
       const plan: TablePlan = { table: t, samples: [], writes: new Map() };
       if (!writeSkip && options.sampleRows > 0) {
         const { samples, maxKeys } = await inProbeTransaction(source, false, () => samplesOf(source, t, seed, options.sampleRows));

@@ -38,8 +38,7 @@ export const rowRef = (t: TableShape): string => quoteIdent(t.name);
 export const fromTable = (t: TableShape): string => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
 
 /** The key text of the row in scope: `{"id": …}` as canonical jsonb text, or the row digest. */
-export function keyExpression(t: TableShape): string {
-  const r = rowRef(t);
+export function keyExpression(t: TableShape, r = rowRef(t)): string {
   if (!t.key) return `md5(${r}::text)`;
   return `jsonb_build_object(${t.key.map((k) => `'${k.replace(/'/g, "''")}', ${r}.${quoteIdent(k)}`).join(', ')})::text`;
 }
