@@ -152,7 +152,11 @@ export async function applyCompat(
     else warnings.push(`kept the target's own ${options.compatSchema}.uid()/jwt()/role()/email(): ${made.error.message}`);
     await query(target, `GRANT USAGE ON SCHEMA ${ident(options.compatSchema)} TO ${API_ROLES.map(ident).join(', ')}`, [], 'grant the compat schema');
 
-    const usesStorageHelpers = toInstall.some(({ src }) => [src.using, src.withCheck].some((e) => e?.refs.calls.some((c) => (COMPAT_STORAGE_FUNCTIONS as readonly string[]).some((f) => c === `storage.${f}`))));
+    // Directly or through a helper the policy calls (makerkit's kit.get_storage_filename_as_uuid calls storage.filename).
+    const callsStorageHelper = (refs: { calls: string[] } | undefined): boolean =>
+      Boolean(refs?.calls.some((c) => (COMPAT_STORAGE_FUNCTIONS as readonly string[]).some((f) => c === `storage.${f}`)));
+    const usesStorageHelpers = toInstall.some(({ src }) =>
+      [src.using, src.withCheck].some((e) => callsStorageHelper(e?.refs)) || src.functions.some((fn) => callsStorageHelper(fn.refs)));
     if (options.storageKept && usesStorageHelpers) {
       const present = (await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM unnest(ARRAY['storage.foldername(text)', 'storage.filename(text)', 'storage.extension(text)']) s WHERE to_regprocedure(s) IS NOT NULL`)).rows[0]!.n;
       if (present < 3) {
@@ -179,7 +183,11 @@ export async function applyCompat(
     const fns = dependencyOrder([...new Map(toInstall.flatMap(({ src }) => src.functions).map((f) => [functionKey(f), f])).values()])
       .filter((f) => !PLATFORM_FUNCTION_SCHEMAS.has(f.schema));
     for (const fn of fns) {
-      const exists = (await target.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [`${ident(fn.schema)}.${ident(fn.name)}(${fn.args})`])).rows[0]!.ok;
+      // fn.args are identity arguments WITH names ("account_id uuid"), which to_regprocedure rejects as a syntax error.
+      const exists = (await target.query<{ ok: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = $1 AND p.proname = $2 AND pg_catalog.pg_get_function_identity_arguments(p.oid) = $3) AS ok`,
+        [fn.schema, fn.name, fn.args])).rows[0]!.ok;
       const def = functionDefinition(fn, r);
       if (!def.ok) {
         for (const x of toInstall.filter(({ src }) => src.functions.includes(fn))) { x.p.leftOut = def.reason; x.p.reasons.push(def.reason); }
