@@ -7,6 +7,7 @@
  * waited for the compatibility functions. Then the deferred file loses what was done. Idempotent.
  */
 import type pg from 'pg';
+import { revokeNonOwnerGrants } from '../../db/acl.js';
 import { loadSql, query } from '../../db/sql.js';
 import { findNodes, parseStatements, scanTokens, type SqlNode } from '../../db/sql-parse.js';
 import { PreflightFailedError } from '../../errors.js';
@@ -256,6 +257,12 @@ function createdRelations(node: SqlNode, kind: string): string[] {
   return [];
 }
 
+/** `schema.name` (as createdRelations gives it) quoted for SQL. */
+function qualifiedRelation(dotted: string): string {
+  const at = dotted.indexOf('.');
+  return `${ident(dotted.slice(0, at))}.${ident(dotted.slice(at + 1))}`;
+}
+
 function mentionedRelations(node: SqlNode): string[] {
   const out = findNodes(node, 'RangeVar').map((rv) => `${String(rv.schemaname ?? 'public')}.${String(rv.relname)}`);
   // COMMENT ON VIEW s.v: the object is a list of names.
@@ -291,7 +298,13 @@ async function replayDeferred(target: pg.Client, blocks: DeferredBlock[], r: Com
       continue;
     }
     const texts = trees.map(({ s, tree }) => (needsRewrite(r) ? rewriteSql(s.text, tree.node, compatRules(r)) : s.text));
-    const ran = await savepoint(target, async () => { for (const t of texts) await target.query(t); });
+    const ran = await savepoint(target, async () => {
+      for (const t of texts) await target.query(t);
+      // Created now, it carries the target's default privileges; its ACL entries replay onto owner-only.
+      for (const { tree } of trees) {
+        for (const rel of createdRelations(tree.node, tree.kind)) await revokeNonOwnerGrants(target, qualifiedRelation(rel));
+      }
+    });
     if (!ran.ok) {
       remaining.push(block);
       continue;
