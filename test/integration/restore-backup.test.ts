@@ -209,6 +209,18 @@ describe('restore --from a damaged or unusable file', () => {
     const r = await runCli(['restore', '--from', junk, '--target', target.url, '--json']);
     expect(r.exitCode).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', hint: expect.stringMatching(/dashboard backup.*supabase db dump trio.*pg_dump/) } });
+    // Text the parser rejects from its first statement on is not a damaged backup either.
+    writeFileSync(junk, 'dear team; please find attached; thanks;\n');
+    const prose = await runCli(['restore', '--from', junk, '--target', target.url, '--json']);
+    expect(prose.exitCode).toBe(2);
+    expect(JSON.parse(prose.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(/notes\.txt is not a backup offramp can read/) } });
+    // A custom-format archive: told how to make plain SQL of it.
+    const archive = join(workDir(), 'nightly.dump');
+    writeFileSync(archive, Buffer.concat([Buffer.from('PGDMP'), Buffer.alloc(64, 1)]));
+    const custom = await runCli(['restore', '--from', archive, '--target', target.url, '--json']);
+    expect(custom.exitCode).toBe(2);
+    expect(JSON.parse(custom.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', hint: expect.stringMatching(/pg_restore -f backup\.sql/) } });
+    expect(await userTables(target.url)).toBe(0);
   }, 60_000);
 });
 

@@ -43,15 +43,21 @@ const ACCEPTED_HINT =
 const HEAD_STATEMENTS = 400;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+/** pg_dump -Fc / -Ft archives start with "PGDMP". */
+const PGDMP_MAGIC = [...Buffer.from('PGDMP')];
 
-export function isGzip(path: string): boolean {
+function hasMagic(path: string, magic: number[]): boolean {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+    const head = Buffer.alloc(magic.length);
+    return readSync(fd, head, 0, magic.length, 0) === magic.length && magic.every((b, i) => head[i] === b);
   } finally {
     closeSync(fd);
   }
+}
+
+export function isGzip(path: string): boolean {
+  return hasMagic(path, GZIP_MAGIC);
 }
 
 interface FileSignals {
@@ -82,6 +88,24 @@ async function signalsOf(path: string): Promise<FileSignals> {
     path, gzip, bytes: statSync(path).size, clusterHeader: false, databaseHeader: false,
     connects: 0, createRoles: 0, definitions: 0, dataBlocks: 0, statements: 0,
   };
+  if (hasMagic(path, PGDMP_MAGIC)) {
+    throw new UsageError(`${path} is a pg_dump custom-format archive, not a plain SQL backup`, {
+      hint: `turn it into plain SQL first: pg_restore -f backup.sql ${path}; then offramp restore --from backup.sql`,
+    });
+  }
+  try {
+    await readHead(path, s);
+  } catch (error) {
+    // Nothing recognisable before the parser gave up: not a damaged backup, not a backup at all.
+    if (s.statements === 0 && (error as { code?: string }).code === 'ARTIFACT_INVALID') {
+      throw new UsageError(`${path} is not a backup offramp can read: ${(error as Error).message}`, { hint: ACCEPTED_HINT });
+    }
+    throw error;
+  }
+  return s;
+}
+
+async function readHead(path: string, s: FileSignals): Promise<void> {
   for await (const item of readBackup(path, { headOnly: true })) {
     if (item.type === 'comment') {
       // pg_dump's and pg_dumpall's fixed header lines (comments, not SQL).
@@ -110,7 +134,6 @@ async function signalsOf(path: string): Promise<FileSignals> {
     }
     if (s.statements >= HEAD_STATEMENTS) break;
   }
-  return s;
 }
 
 function roleOf(s: FileSignals): BackupFile['role'] | undefined {

@@ -62,7 +62,7 @@ async function* linesOf(path: string, options: ReadOptions, where: { line: numbe
 /** Whether buffered SQL ends a statement: every quote closed and `;` the last token. */
 function isComplete(sql: string): boolean {
   try {
-    const tokens = scanTokens(sql);
+    const tokens = scanTokens(sql).filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
     return tokens.length > 0 && tokens[tokens.length - 1]!.text === ';';
   } catch {
     return false; // an open quote or dollar quote: the statement goes on
@@ -103,7 +103,8 @@ export async function* readBackup(path: string, options: ReadOptions = {}): Asyn
         bufferLine = where.line;
       }
       buffer += `${line}\n`;
-      if (!line.trimEnd().endsWith(';') || !isComplete(buffer)) continue;
+      // Only a line with a `;` can end a statement (a comment may follow it: the scanner skips comments).
+      if (!line.includes(';') || !isComplete(buffer)) continue;
       let statements: SqlStatement[];
       try {
         statements = parseStatements(buffer);
