@@ -26,9 +26,14 @@ export type Outcome =
 /** SQLSTATEs that say nothing about the policies: the probe could not run (a lock, a timeout). */
 const INCONCLUSIVE = new Set(['55P03', '57014', '40001', '40P01']);
 
-/** Output settings pinned for both sides, so key texts compare byte for byte. */
+/**
+ * Output settings pinned for both sides, so key texts compare byte for byte; and the setting the
+ * storage server makes before it deletes objects (storage.protect_delete refuses a plain DELETE on
+ * storage tables without it), so DELETE probes there test the policies, not the guard.
+ */
 const PINNED = `SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres';
-  SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'; SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '120s'`;
+  SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex'; SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '120s';
+  SET LOCAL storage.allow_delete_query = 'true'`;
 
 /** What the source session is told before its probe transaction, and what verify reports. */
 export const SOURCE_WRITE_NOTE = 'the source is only read: write probes run in transactions that are rolled back';
