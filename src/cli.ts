@@ -136,8 +136,9 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     reported = true;
     if (!outcome.ok) exitCode = outcome.failExitCode ?? ExitCode.error;
   });
-  program.exitOverride();
-  program.commands.forEach((c) => c.exitOverride());
+  // Every level (auth migrate, rls verify, cutover run, ...): a usage error anywhere is exit 2, decided here.
+  const overrideExits = (c: Command): void => { c.exitOverride(); c.commands.forEach(overrideExits); };
+  overrideExits(program);
   for (const a of argv.slice(2)) registerUrlSecrets(a.startsWith('postgres') ? a : undefined);
   try {
     await program.parseAsync(argv);

@@ -98,6 +98,4 @@ export function defineCutover(program: Command, run: Run): void {
         return { ok: true, result: cutoverStatus({ workDir: workDir(ctx) }), render: renderStatusText };
       }, options, command));
 
-  // cli.ts turns commander's usage errors into exit 2 for first-level commands; the nested ones need the same.
-  cutover.commands.forEach((c) => c.exitOverride());
 }

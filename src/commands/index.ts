@@ -30,8 +30,6 @@ export function defineCommands(program: Command, run: Run): void {
   const auth = program.command('auth').description('Supabase Auth users into local tables (migrate), and proof nobody is locked out (verify)');
   defineAuthMigrate(auth, run);
   defineAuthVerify(auth, run);
-  // cli.ts overrides exits one level down only: a usage error of `auth <sub>` must exit 2 too (keep last in this block).
-  auth.commands.forEach((c) => c.exitOverride());
   const rls = program.command('rls').description('row level security: translate the policies (and prove them)')
     .addHelpText('after', examples('offramp rls translate --mode compat --apply', 'offramp rls translate --mode app --markdown predicates.md'));
   defineRlsTranslate(rls, run);

@@ -35,6 +35,4 @@ export function defineRollback(program: Command, run: Run): void {
         return { ok: result.ok, result, render: renderRunText, failExitCode: ExitCode.runbookStopped };
       }, options, command));
 
-  // cli.ts turns commander's usage errors into exit 2 for first-level commands; the nested ones need the same.
-  rollback.commands.forEach((c) => c.exitOverride());
 }

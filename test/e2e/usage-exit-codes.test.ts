@@ -37,6 +37,9 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ['doctor --source that is not a URL or a file', () => ['doctor', '--source', join(dir, 'no-such-file.sql')], /no-such-file|URL/],
   ['watch baseline --log a file that does not exist', () => ['watch', 'baseline', '--log', join(dir, 'no-such-access.log'), '--work-dir', join(dir, 'work')], /cannot read --log .*ENOENT/],
   ['an unknown option', () => ['dump', '--source', url, '--out', join(dir, 'out'), '--sauce'], /unknown option/],
+  // Subcommands two levels down (auth migrate, rls verify, cutover run): the same exit 2.
+  ['an unknown option of a nested subcommand', () => ['rls', 'verify', '--source', url, '--target', url, '--sauce'], /unknown option/],
+  ['a choice outside the allowed ones, nested', () => ['auth', 'migrate', '--source', url, '--target', url, '--layout', 'flat'], /allowed choices/i],
 ];
 
 describe('usage errors exit 2 with a hint', () => {
