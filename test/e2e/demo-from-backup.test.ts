@@ -28,7 +28,7 @@ describe('offramp demo --from-backup', () => {
     const doc = JSON.parse(r.stdout);
     const stages = doc.result.stages as Array<{ name: string; ok: boolean }>;
     // The backup and restore --from stages replace the live copy.
-    expect(stages.map((s) => s.name)).toEqual(['fixture', 'inspect', 'doctor', 'backup', 'restore --from', 'validate', 'cutover']);
+    expect(stages.map((s) => s.name)).toEqual(['fixture', 'inspect', 'doctor', 'backup', 'restore --from', 'auth', 'rls translate', 'validate', 'rls verify', 'cutover']);
     expect(stages.every((s) => s.ok)).toBe(true);
     expect(doc.result.backup.file).toMatch(/db_cluster-\d{2}-\d{2}-\d{4}@\d{2}-\d{2}-\d{2}\.backup$/);
     expect(doc.result.backup.restore).toMatchObject({ ok: true, kind: 'dashboard' });

@@ -16,6 +16,8 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { withClient } from '../../src/db/connect.js';
 import { loadSqlParser, parseStatements } from '../../src/db/sql-parse.js';
+import { authMigrate } from '../../src/core/auth/migrate.js';
+import type { AuthLayout } from '../../src/core/auth/layout.js';
 import { copyDatabase, copyOptions } from '../../src/core/move/copy.js';
 import { parseExpression } from '../../src/core/rls/read.js';
 import { validate } from '../../src/core/validate/index.js';
@@ -35,16 +37,9 @@ const HEADER_POLICY = 'Header-gated follow edits';
 /** Reads auth.users (restrictive): needs the auth translation (the local users table). */
 const USERS_POLICY = 'Only confirmed users post';
 
-/** The users table the auth stage will provide (keep layout): here a copy of the source's rows. */
-async function copyUsers(): Promise<void> {
-  await copyUsersInto(target, 'auth.users');
-}
-
-async function copyUsersInto(db: TestDatabase, table: string): Promise<void> {
-  const users = await sql(source.adminUrl, 'SELECT id, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, role FROM auth.users ORDER BY id');
-  await sql(db.adminUrl, `CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]};
-    CREATE TABLE ${table} (id uuid PRIMARY KEY, email text, email_confirmed_at timestamptz, raw_app_meta_data jsonb, raw_user_meta_data jsonb, role text)`);
-  await sql(db.adminUrl, `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)`, [JSON.stringify(users)]);
+/** The users the auth stage provides: the real `auth migrate` (keep layout: auth.users; or a table layout). */
+async function migrateUsers(db: TestDatabase, dir: string, layout: AuthLayout = { kind: 'keep' }): Promise<void> {
+  await authMigrate({ source: source.url, target: db.url, layout, includeSessions: false, includeMfa: false, workDir: dir, yes: false, connectTimeoutSeconds: 10 }, silentProgress);
 }
 
 const options = (changes: Partial<RlsTranslateOptions> = {}): RlsTranslateOptions => ({
@@ -99,7 +94,7 @@ beforeAll(async () => {
     CREATE POLICY ${q(USERS_POLICY)} ON public.posts AS RESTRICTIVE FOR INSERT TO authenticated WITH CHECK (public.is_confirmed())`);
   const copied = await copyDatabase(copyOptions(source.url, target.url, { workDir }), silentProgress);
   expect(copied.deferred.some((d) => d.type === 'POLICY')).toBe(true);
-  await copyUsers();
+  await migrateUsers(target, workDir);
   await loadSqlParser();
 
   const pick = async (where: string): Promise<Principal> => {
@@ -243,7 +238,7 @@ describe('compat --apply', () => {
     const other = await track(emptyTargetDatabase());
     const otherWork = mkdtempSync(join(tmpdir(), 'offramp-rls-table-'));
     await copyDatabase(copyOptions(source.url, other.url, { workDir: otherWork }), silentProgress);
-    await copyUsersInto(other, 'public.app_users');
+    await migrateUsers(other, otherWork, { kind: 'table', users: { schema: 'public', name: 'app_users' }, identities: { schema: 'public', name: 'app_identities' }, columns: {} });
     const layout = { kind: 'table' as const, users: { schema: 'public', name: 'app_users' }, identities: { schema: 'public', name: 'app_identities' } };
     const r = await translateRls(options({ target: other.url, workDir: otherWork, compatSchema: 'app_auth', authLayout: layout }), silentProgress);
     const confirmed = r.policies.find((p) => p.name === USERS_POLICY)!;
