@@ -13,6 +13,7 @@ import { findNodes, parseStatements, scanTokens, type SqlNode } from '../../db/s
 import { PreflightFailedError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
 import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, ownsTable, type RlsAuthLayout } from './classify.js';
+import { holdBackWidened } from './hold-back.js';
 import { deferredFilePath, readDeferredFile, writeDeferredFile, type DeferredBlock } from './deferred.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
 import { ident, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
@@ -203,6 +204,9 @@ export async function applyCompat(
       }
       summary.functions.push(functionKey(fn));
     }
+
+    // A helper that could not be rewritten left policies out just now: fail closed again.
+    if (!options.force) holdBackWidened(policies);
 
     // 5. The policies, replaced when present (idempotent).
     for (const { p } of toInstall) {
