@@ -3,7 +3,9 @@
  * not leave its table's permissive policies installed alone for the same command, or the target
  * would allow what the source refuses. They are held back (reported with the reason), the table
  * keeps RLS, so the target denies. And a policy reading auth.mfa_factors is translatable exactly
- * when the target has auth.mfa_factors with the columns it reads (`auth migrate --include-mfa`).
+ * when the target has auth.mfa_factors with the columns it reads (`auth migrate --include-mfa`, which
+ * keeps the platform's enum columns as text: the `'verified'::auth.factor_status` pg_get_expr prints
+ * is compared as text there).
  * Own small tables on an empty source; the target is read independently (pg_policies, and writes
  * attempted as a principal in rolled-back transactions on both servers).
  */
@@ -77,7 +79,8 @@ beforeAll(async () => {
     END $$;
     CREATE SCHEMA auth;
     CREATE TABLE auth.users (id uuid PRIMARY KEY, email text);
-    CREATE TABLE auth.mfa_factors (id uuid PRIMARY KEY, user_id uuid NOT NULL, friendly_name text, factor_type text NOT NULL, status text NOT NULL, secret text);
+    CREATE TYPE auth.factor_status AS ENUM ('unverified', 'verified');
+    CREATE TABLE auth.mfa_factors (id uuid PRIMARY KEY, user_id uuid NOT NULL, friendly_name text, factor_type text NOT NULL, status auth.factor_status NOT NULL, secret text);
     CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$ SELECT nullif(current_setting('request.jwt.claims', true)::jsonb ->> 'sub', '')::uuid $f$;
     ${TABLES}
     ${MFA_ROWS}
@@ -151,6 +154,7 @@ describe('auth.mfa_factors on the target', () => {
     const mfa = byName(r, 'require mfa to delete');
     expect(mfa).toMatchObject({ class: 'auth-translation', installed: true });
     expect(mfa.reasons[0]).toBe('reads auth.mfa_factors: the target has auth.mfa_factors with the columns read (status, user_id)');
+    expect(mfa.reasons).toContain('compares a literal cast to auth.factor_status, a type the target does not have: compared as text (equality gives the same answer)');
     expect(byName(r, 'owners delete vaults')).toMatchObject({ installed: true });
     expect(byName(r, 'owners delete vaults').heldBack).toBeUndefined();
     // notes' INSERT stays held back: its restrictive policy is still not translatable.
@@ -169,6 +173,8 @@ describe('auth.mfa_factors on the target', () => {
     expect(r.counts).toMatchObject({ installed: 6, heldBack: 0 });
     expect(r.policies.every((p) => p.installed && !p.heldBack)).toBe(true);
     expect(await installedOn(target.adminUrl)).toEqual(await installedOn(source.adminUrl));
+    const [mfaOnTarget] = await sql<{ qual: string }>(target.adminUrl, `SELECT qual FROM pg_catalog.pg_policies WHERE policyname = 'require mfa to delete'`);
+    expect(mfaOnTarget!.qual).toMatch(/'verified'::text/);
     expect(await attempt(target.adminUrl, WITHOUT_MFA, `INSERT INTO public.notes VALUES (10, '${WITHOUT_MFA}', 'x')`, { 'x-app': 'admin' })).toBe('allowed');
   });
 });

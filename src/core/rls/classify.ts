@@ -6,6 +6,7 @@
  * every policy gets a class and at least one reason.
  */
 import type { References, SourceFunction, SourcePolicy } from './read.js';
+import { typeCasts } from './rewrite.js';
 
 export type PolicyClass = 'portable' | 'compat' | 'auth-translation' | 'not-translatable';
 
@@ -32,6 +33,23 @@ export interface ClassifyContext {
    * layout) with every column the policy reads.
    */
   authColumns?: { source: Map<string, Set<string>>; target: Map<string, Set<string>> };
+  /** Types in the platform schemas the target has (`auth.factor_status`), when the target is known. */
+  targetTypes?: Set<string>;
+}
+
+/**
+ * A cast to a platform type (pg_get_expr prints `status = 'verified'::auth.factor_status`): fine when
+ * the target has the type; a literal compared for equality is compared as text where the target keeps
+ * the column as text (auth migrate does); anything else would not even be created.
+ */
+export function judgeCasts(tree: unknown, ctx: ClassifyContext, out: Array<{ cls: PolicyClass; reason: string }>): void {
+  for (const site of typeCasts(tree)) {
+    if (site.names.length !== 2 || !PLATFORM_SCHEMAS.has(site.names[0]!)) continue;
+    const type = site.names.join('.');
+    if (ctx.targetTypes?.has(type)) continue;
+    if (site.literalEquality) out.push({ cls: 'compat', reason: `compares a literal cast to ${type}, a type the target does not have: compared as text (equality gives the same answer)` });
+    else out.push({ cls: 'not-translatable', reason: `casts to ${type}, a type the target does not have (only literals compared for equality are rewritten)` });
+  }
 }
 
 /** What the compatibility layer provides (schema `auth` on Supabase). */
@@ -127,7 +145,11 @@ export function classify(policy: SourcePolicy, ctx: ClassifyContext): Classifica
     if (role === 'public' || (API_ROLES as readonly string[]).includes(role) || ctx.targetRoles.has(role)) continue;
     found.push({ cls: 'not-translatable', reason: `applies to role ${role}, which the target does not have` });
   }
-  for (const expr of [policy.using, policy.withCheck]) if (expr) judgeRefs(expr.refs, '', ctx, found);
+  for (const expr of [policy.using, policy.withCheck]) {
+    if (!expr) continue;
+    judgeRefs(expr.refs, '', ctx, found);
+    judgeCasts(expr.tree, ctx, found);
+  }
   for (const fn of policy.functions) judgeFunction(fn, ctx, found);
 
   const reasons = [...new Set(found.map((f) => f.reason))];

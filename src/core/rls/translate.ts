@@ -10,7 +10,7 @@ import { query } from '../../db/sql.js';
 import { ConfirmationRequiredError, UsageError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
 import { appPredicates, APP_PARAMETERS, disableRls } from './app.js';
-import { classify, type ClassifyContext } from './classify.js';
+import { classify, PLATFORM_SCHEMAS, type ClassifyContext } from './classify.js';
 import { applyCompat, compatPolicySql } from './compat.js';
 import { holdBackWidened } from './hold-back.js';
 import { readRlsCatalog, type RlsCatalog } from './read.js';
@@ -28,6 +28,8 @@ export interface TargetFacts {
   authTables: boolean;
   /** Columns of the target's `auth` tables, by table name. */
   authColumns: Map<string, Set<string>>;
+  /** Types in the platform schemas (`auth.factor_status`) the target has. */
+  platformTypes: Set<string>;
 }
 
 /** Columns of every table in schema `auth`, by table name (source or target). */
@@ -47,7 +49,10 @@ export async function readTargetFacts(client: pg.ClientBase, options: Pick<RlsTr
   const tables = new Set((await query<{ t: string }>(client,
     `SELECT n.nspname || '.' || c.relname AS t FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')`, [], 'read the target tables')).map((r) => r.t));
   const users = options.authLayout.kind === 'keep' ? 'auth.users' : `${options.authLayout.users.schema}.${options.authLayout.users.name}`;
-  return { roles, tables, storageKept: tables.has('storage.objects'), authTables: tables.has(users), authColumns: await authTableColumns(client) };
+  return { roles, tables, storageKept: tables.has('storage.objects'), authTables: tables.has(users), authColumns: await authTableColumns(client),
+    platformTypes: new Set((await query<{ t: string }>(client,
+      `SELECT n.nspname || '.' || t.typname AS t FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY ($1::text[])`,
+      [[...PLATFORM_SCHEMAS]], 'read the target\'s platform types')).map((r) => r.t)) };
 }
 
 export function classifyAll(catalog: RlsCatalog, ctx: ClassifyContext, targetTables: Set<string> | undefined, force: boolean): TranslatedPolicy[] {
@@ -89,7 +94,7 @@ export async function translateRls(options: RlsTranslateOptions, progress: Progr
       authLayout: options.authLayout,
       storageKept: options.keepStorage ?? facts?.storageKept ?? false,
       targetRoles: facts?.roles ?? new Set(),
-      ...(facts ? { authColumns: { source: await authTableColumns(source), target: facts.authColumns } } : {}),
+      ...(facts ? { authColumns: { source: await authTableColumns(source), target: facts.authColumns }, targetTypes: facts.platformTypes } : {}),
     };
     const policies = classifyAll(catalog, ctx, facts?.tables, options.force);
     const warnings: string[] = [];
@@ -99,7 +104,7 @@ export async function translateRls(options: RlsTranslateOptions, progress: Progr
     for (const p of policies) counts[p.class]++;
 
     if (options.mode === 'compat') {
-      const rewrite = { compatSchema, authLayout: options.authLayout };
+      const rewrite = { compatSchema, authLayout: options.authLayout, ...(facts ? { targetTypes: facts.platformTypes } : {}) };
       for (const [i, p] of policies.entries()) {
         const sql = compatPolicySql(catalog.policies[i]!, rewrite);
         if (sql.ok) p.sql = sql.sql;
