@@ -106,6 +106,16 @@ async function insertUsers(c: pg.Client, users: CorpusUser[]): Promise<void> {
       [u.id, u.anonymous ? null : u.email, u.claims.app_metadata, u.claims.user_metadata,
         u.banned ? '2999-01-01' : null, Boolean(u.anonymous)],
     );
+  }  // MFA factors, so that the corpus's "require MFA" rules (yhensproperty, Razikus's is_user_authenticated)
+  // decide something: user has a verified factor but an aal1 session (refused), moderator an unverified one.
+  for (const [label, status] of [['user', 'verified'], ['moderator', 'unverified']] as const) {
+    const u = users.find((x) => x.label === label);
+    if (!u) continue;
+    await c.query(
+      `INSERT INTO auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at)
+       VALUES ($1, $2, 'corpus', 'totp', $3, '2024-01-01', '2024-01-01') ON CONFLICT (id) DO NOTHING`,
+      [seededUuid(`mfa:${u.id}`), u.id, status],
+    );
   }
 }
 

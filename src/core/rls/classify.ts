@@ -6,6 +6,7 @@
  * every policy gets a class and at least one reason.
  */
 import type { References, SourceFunction, SourcePolicy } from './read.js';
+import { typeCasts } from './rewrite.js';
 
 export type PolicyClass = 'portable' | 'compat' | 'auth-translation' | 'not-translatable';
 
@@ -25,6 +26,30 @@ export interface ClassifyContext {
   storageKept: boolean;
   /** Roles the target has or the translation creates (the API roles always count). */
   targetRoles: Set<string>;
+  /**
+   * Columns of the `auth` schema's tables on the source and on the target, when the target is known.
+   * An auth table other than the users tables (auth.mfa_factors, auth.sessions, ...) is read unchanged
+   * when the target holds it (`offramp auth migrate --include-mfa` creates auth.mfa_factors in the keep
+   * layout) with every column the policy reads.
+   */
+  authColumns?: { source: Map<string, Set<string>>; target: Map<string, Set<string>> };
+  /** Types in the platform schemas the target has (`auth.factor_status`), when the target is known. */
+  targetTypes?: Set<string>;
+}
+
+/**
+ * A cast to a platform type (pg_get_expr prints `status = 'verified'::auth.factor_status`): fine when
+ * the target has the type; a literal compared for equality is compared as text where the target keeps
+ * the column as text (auth migrate does); anything else would not even be created.
+ */
+export function judgeCasts(tree: unknown, ctx: ClassifyContext, out: Array<{ cls: PolicyClass; reason: string }>): void {
+  for (const site of typeCasts(tree)) {
+    if (site.names.length !== 2 || !PLATFORM_SCHEMAS.has(site.names[0]!)) continue;
+    const type = site.names.join('.');
+    if (ctx.targetTypes?.has(type)) continue;
+    if (site.literalEquality) out.push({ cls: 'compat', reason: `compares a literal cast to ${type}, a type the target does not have: compared as text (equality gives the same answer)` });
+    else out.push({ cls: 'not-translatable', reason: `casts to ${type}, a type the target does not have (only literals compared for equality are rewritten)` });
+  }
 }
 
 /** What the compatibility layer provides (schema `auth` on Supabase). */
@@ -33,6 +58,26 @@ export const COMPAT_STORAGE_FUNCTIONS = ['foldername', 'filename', 'extension'] 
 export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const;
 /** The auth tables a local users layout provides. */
 const AUTH_TABLES = new Set(['users', 'identities']);
+/** How the other auth tables get onto the target. */
+const AUTH_TABLE_SOURCE: Record<string, string> = {
+  mfa_factors: 'offramp auth migrate --include-mfa',
+  sessions: 'offramp auth migrate --include-sessions',
+  refresh_tokens: 'offramp auth migrate --include-sessions',
+};
+
+/** An auth table besides the users tables: translatable when the target has it with the columns read. */
+function judgeOtherAuthTable(name: string, refs: References, where: string, ctx: ClassifyContext): { cls: PolicyClass; reason: string } {
+  const how = AUTH_TABLE_SOURCE[name];
+  const fix = how ? `: run ${how}${ctx.authLayout.kind === 'table' ? ' (it creates the table as auth.' + name + ' only in the keep layout)' : ''}` : '';
+  const there = ctx.authColumns?.target.get(name);
+  if (!ctx.authColumns) return { cls: 'not-translatable', reason: `reads auth.${name}${where}: translatable only onto a target that has auth.${name} (pass --target)${fix}` };
+  if (!there) return { cls: 'not-translatable', reason: `reads auth.${name}${where}, which the target does not have${fix}` };
+  // The column names the expression refers to that are auth.<name>'s on the source.
+  const read = refs.columns.filter((c) => ctx.authColumns!.source.get(name)?.has(c));
+  const missing = read.filter((c) => !there.has(c));
+  if (missing.length) return { cls: 'not-translatable', reason: `reads auth.${name}.${missing.join(', ')}${where}, which the target's auth.${name} does not have${fix}` };
+  return { cls: 'auth-translation', reason: `reads auth.${name}${where}: the target has auth.${name}${read.length ? ` with the columns read (${read.join(', ')})` : ''}` };
+}
 /** Supabase-managed schemas whose objects a self-hosted target does not get. */
 export const PLATFORM_SCHEMAS = new Set(['auth', 'storage', 'realtime', 'vault', 'net', 'supabase_functions', 'graphql', 'graphql_public', 'pgsodium', 'pgsodium_masks', 'supabase_migrations', '_realtime', 'pgbouncer', 'cron']);
 /** The tables whose RLS this stage owns: user tables, and storage's when storage moved too. */
@@ -67,7 +112,7 @@ function judgeRefs(refs: References, via: string, ctx: ClassifyContext, out: Arr
         const local = ctx.authLayout.kind === 'keep' ? `auth.${name}` : `${ctx.authLayout[name as 'users' | 'identities'].schema}.${ctx.authLayout[name as 'users' | 'identities'].name}`;
         out.push({ cls: 'auth-translation', reason: `reads auth.${name}${where}: rewritten to the local ${local}` });
       } else {
-        out.push({ cls: 'not-translatable', reason: `reads auth.${name}${where}, which the local users layout does not provide` });
+        out.push(judgeOtherAuthTable(name, refs, where, ctx));
       }
     } else if (schema === 'storage') {
       if (!ctx.storageKept) out.push({ cls: 'not-translatable', reason: `reads storage.${name}${where} while storage stays behind` });
@@ -100,7 +145,11 @@ export function classify(policy: SourcePolicy, ctx: ClassifyContext): Classifica
     if (role === 'public' || (API_ROLES as readonly string[]).includes(role) || ctx.targetRoles.has(role)) continue;
     found.push({ cls: 'not-translatable', reason: `applies to role ${role}, which the target does not have` });
   }
-  for (const expr of [policy.using, policy.withCheck]) if (expr) judgeRefs(expr.refs, '', ctx, found);
+  for (const expr of [policy.using, policy.withCheck]) {
+    if (!expr) continue;
+    judgeRefs(expr.refs, '', ctx, found);
+    judgeCasts(expr.tree, ctx, found);
+  }
   for (const fn of policy.functions) judgeFunction(fn, ctx, found);
 
   const reasons = [...new Set(found.map((f) => f.reason))];

@@ -12,7 +12,8 @@ import { loadSql, query } from '../../db/sql.js';
 import { findNodes, parseStatements, scanTokens, type SqlNode } from '../../db/sql-parse.js';
 import { PreflightFailedError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
-import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, ownsTable, type RlsAuthLayout } from './classify.js';
+import { API_ROLES, COMPAT_AUTH_FUNCTIONS, COMPAT_STORAGE_FUNCTIONS, ownsTable, PLATFORM_SCHEMAS, type RlsAuthLayout } from './classify.js';
+import { holdBackWidened } from './hold-back.js';
 import { deferredFilePath, readDeferredFile, writeDeferredFile, type DeferredBlock } from './deferred.js';
 import { functionKey, type RlsCatalog, type SourceFunction, type SourcePolicy } from './read.js';
 import { ident, rewriteExpression, rewriteSql, type RewriteRules } from './rewrite.js';
@@ -22,6 +23,8 @@ import type { InstalledSummary, RlsTranslateOptions, TranslatedPolicy } from './
 export interface CompatRewrite {
   compatSchema: string;
   authLayout: RlsAuthLayout;
+  /** Platform types the target has; a literal compared with a cast to another one is compared as text. */
+  targetTypes?: Set<string>;
 }
 
 /** auth.uid() → <schema>.uid(); auth.users → the local users table (table layout). */
@@ -35,6 +38,8 @@ export function compatRules(r: CompatRewrite): RewriteRules {
       // Keep the old name as the alias: expressions say users.id.
       return `${ident(local.schema)}.${ident(local.name)}${rel.hasAlias ? '' : ` AS ${ident(rel.name)}`}`;
     },
+    // Where the target keeps a platform enum as text (auth migrate's auth.mfa_factors.status): see classify's judgeCasts.
+    castType: (site) => (site.literalEquality && site.names.length === 2 && PLATFORM_SCHEMAS.has(site.names[0]!) && !r.targetTypes?.has(site.names.join('.')) ? 'text' : undefined),
   };
 }
 
@@ -47,7 +52,8 @@ export function compatPolicySql(p: SourcePolicy, r: CompatRewrite): { ok: true; 
   if (p.parseError) return { ok: false, reason: p.parseError };
   try {
     const rules = compatRules(r);
-    const expr = (e: SourcePolicy['using']): string | undefined => (e ? (needsRewrite(r) ? rewriteExpression(e.text, rules) : e.text) : undefined);
+    // Expressions are always run through the rewrite: casts to platform types the target lacks change too.
+    const expr = (e: SourcePolicy['using']): string | undefined => (e ? rewriteExpression(e.text, rules) : undefined);
     const using = expr(p.using);
     const check = expr(p.withCheck);
     const roles = p.roles.map((x) => (x === 'public' ? 'PUBLIC' : ident(x))).join(', ');
@@ -203,6 +209,9 @@ export async function applyCompat(
       }
       summary.functions.push(functionKey(fn));
     }
+
+    // A helper that could not be rewritten left policies out just now: fail closed again.
+    if (!options.force) holdBackWidened(policies);
 
     // 5. The policies, replaced when present (idempotent).
     for (const { p } of toInstall) {

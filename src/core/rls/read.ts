@@ -20,6 +20,8 @@ export interface References {
   relations: string[];
   /** Constant first arguments of current_setting(...), e.g. `request.jwt.claims`. */
   settings: string[];
+  /** Column names referenced (the last field of each column reference), to check a table's columns on the target. */
+  columns: string[];
 }
 
 /** A parsed SQL expression: the text, `SELECT <text>` parsed, and the offset of the text in it. */
@@ -122,6 +124,11 @@ export function referencesOf(tree: unknown, searchPath: string[]): References {
   const calls = new Set<string>();
   const relations = new Set<string>();
   const settings = new Set<string>();
+  const columns = new Set<string>();
+  for (const ref of findNodes(tree, 'ColumnRef')) {
+    const last = stringsOf(ref.fields).at(-1);
+    if (last) columns.add(last);
+  }
   const ctes = new Set(findNodes(tree, 'CommonTableExpr').map((c) => String(c.ctename)));
   for (const call of findNodes(tree, 'FuncCall')) {
     const name = stringsOf(call.funcname).join('.');
@@ -136,13 +143,14 @@ export function referencesOf(tree: unknown, searchPath: string[]): References {
     if (!rv.schemaname && ctes.has(relname)) continue;
     relations.add(rv.schemaname ? `${String(rv.schemaname)}.${relname}` : `${searchPath[0] ?? 'public'}.${relname}`);
   }
-  return { calls: [...calls].sort(), relations: [...relations].sort(), settings: [...settings].sort() };
+  return { calls: [...calls].sort(), relations: [...relations].sort(), settings: [...settings].sort(), columns: [...columns].sort() };
 }
 
 const mergeRefs = (a: References, b: References): References => ({
   calls: [...new Set([...a.calls, ...b.calls])].sort(),
   relations: [...new Set([...a.relations, ...b.relations])].sort(),
   settings: [...new Set([...a.settings, ...b.settings])].sort(),
+  columns: [...new Set([...a.columns, ...b.columns])].sort(),
 });
 
 /** The SQL fragments of a plpgsql function (every PLpgSQL_expr's query), parsed one by one. */
@@ -200,7 +208,7 @@ export async function readRlsCatalog(client: pg.ClientBase): Promise<RlsCatalog>
       const next: number[] = [];
       for (const r of fnRows) {
         const searchPath = r.search_path === null ? ['public'] : r.search_path.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1')).filter((s) => s && s !== '$user');
-        let refs: References = { calls: [], relations: [], settings: [] };
+        let refs: References = { calls: [], relations: [], settings: [], columns: [] };
         const failures: string[] = [];
         if (r.language === 'sql') {
           try {

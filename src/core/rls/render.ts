@@ -7,6 +7,7 @@ export function renderRlsText(r: RlsTranslation): string {
     `${c.total} policies: ${c.portable} portable, ${c.compat} compat, ${c['auth-translation']} auth translation, ${c['not-translatable']} not translatable`,
   ];
   if (r.mode === 'compat' && r.installed) {
+    if (c.heldBack) lines.push(`held back: ${c.heldBack} policies (fail closed: a restrictive policy on the same table and command was left out; --force installs them)`);
     lines.push(`installed: ${r.installed.policies} policies, ${r.installed.functions.length} functions, ${r.installed.grants} grants, RLS on ${r.installed.rlsTables.length} tables`);
     if (r.installed.deferredFile) lines.push(`deferred file: ${r.installed.deferredPoliciesRemoved} policies and ${r.installed.deferredApplied.length} other objects taken out`);
   }

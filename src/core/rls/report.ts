@@ -24,7 +24,7 @@ export function compatReport(r: RlsTranslation, schema: string): string {
   const s = schema === 'auth' ? 'auth' : schema;
   return [
     '# RLS translation (compat: RLS stays in the database)', '',
-    counts(r), r.installed ? `; ${r.counts.installed} installed, ${r.counts.leftOut} left out.` : '.', '',
+    counts(r), r.installed ? `; ${r.counts.installed} installed, ${r.counts.leftOut} left out${r.counts.heldBack ? ` (${r.counts.heldBack} held back: a restrictive policy on the same table and command was left out, and they alone would allow more than the source)` : ''}.` : '.', '',
     '## The per-request contract', '',
     `The policies call \`${s}.uid()\`, \`${s}.jwt()\`, \`${s}.role()\` and \`${s}.email()\`, which read the JWT claims from the`,
     'transaction-local setting `request.jwt.claims`, as PostgREST sets it on Supabase. Every request the backend serves',

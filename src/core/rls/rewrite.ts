@@ -31,6 +31,50 @@ export interface RewriteRules {
   relation?(site: RelationSite): string | undefined;
   /** Replacement for a positional parameter `$n` (inlining a SQL function's body). */
   param?(n: number): string | undefined;
+  /** Replacement for the type name of a cast (`'verified'::auth.factor_status` → `'verified'::text`). */
+  castType?(site: TypeCastSite): string | undefined;
+}
+
+export interface TypeCastSite {
+  /** Type name parts as written: `['auth', 'factor_status']`. */
+  names: string[];
+  /** Location of the type name in the SQL text. */
+  location: number;
+  /**
+   * A string literal cast and compared for equality only (`col = 'x'::t`, `<>`, `IN (...)`,
+   * `= ANY (ARRAY[...])`): comparing as text instead gives the same answer for every valid label.
+   */
+  literalEquality: boolean;
+}
+
+const EQUALITY = new Set(['=', '<>']);
+
+/** Every type cast of a tree, and whether it is a literal compared for equality only. */
+export function typeCasts(tree: unknown): TypeCastSite[] {
+  const compared = new Set<unknown>();
+  const inner = (n: unknown): unknown => (n as { TypeCast?: unknown } | undefined)?.TypeCast;
+  const items = (n: unknown): unknown[] => {
+    const x = n as { List?: { items?: unknown[] }; A_ArrayExpr?: { elements?: unknown[] } } | unknown[] | undefined;
+    if (Array.isArray(x)) return x;
+    return x?.List?.items ?? x?.A_ArrayExpr?.elements ?? [];
+  };
+  for (const e of findNodes(tree, 'A_Expr')) {
+    const op = strings(e.name).join('.');
+    if (!EQUALITY.has(op)) continue;
+    if (e.kind === 'AEXPR_OP') [e.lexpr, e.rexpr].forEach((x) => compared.add(inner(x)));
+    else if (e.kind === 'AEXPR_IN' || (e.kind === 'AEXPR_OP_ANY' && op === '=') || (e.kind === 'AEXPR_OP_ALL' && op === '<>')) {
+      compared.add(inner(e.lexpr));
+      items(e.rexpr).forEach((x) => compared.add(inner(x)));
+    }
+  }
+  return findNodes(tree, 'TypeCast').map((c) => {
+    const typeName = c.typeName as { names?: unknown; location?: number; arrayBounds?: unknown[] };
+    return {
+      names: strings(typeName.names),
+      location: Number(typeName.location),
+      literalEquality: compared.has(c) && constantString(c.arg) !== undefined && !(typeName.arrayBounds?.length),
+    };
+  });
 }
 
 const isIdentLike = (t: ScanToken): boolean => t.tokenName === 'IDENT' || t.keywordKind > 0;
@@ -112,6 +156,13 @@ export function rewriteSql(sql: string, tree: unknown, rules: RewriteRules): str
     const replacement = rules.param?.(Number(pr.number));
     const i = tokenIndexAt(tokens, Number(pr.location));
     if (replacement !== undefined && i >= 0) edits.push({ start: tokens[i]!.start, end: tokens[i]!.end, replacement });
+  }
+  if (rules.castType) {
+    for (const site of typeCasts(tree)) {
+      const replacement = rules.castType(site);
+      const i = tokenIndexAt(tokens, site.location);
+      if (replacement !== undefined && i >= 0) edits.push({ start: tokens[i]!.start, end: tokens[nameEnd(tokens, i)]!.end, replacement });
+    }
   }
   // Outer edits win over the edits they contain.
   const sorted = edits.sort((a, b) => a.start - b.start || b.end - a.end);

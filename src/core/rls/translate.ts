@@ -10,8 +10,9 @@ import { query } from '../../db/sql.js';
 import { ConfirmationRequiredError, UsageError } from '../../errors.js';
 import type { Progress } from '../../output/progress.js';
 import { appPredicates, APP_PARAMETERS, disableRls } from './app.js';
-import { classify, type ClassifyContext } from './classify.js';
+import { classify, PLATFORM_SCHEMAS, type ClassifyContext } from './classify.js';
 import { applyCompat, compatPolicySql } from './compat.js';
+import { holdBackWidened } from './hold-back.js';
 import { readRlsCatalog, type RlsCatalog } from './read.js';
 import { appReport, compatReport } from './report.js';
 import type { RlsTranslateOptions, RlsTranslation, TranslatedPolicy } from './types.js';
@@ -25,6 +26,21 @@ export interface TargetFacts {
   tables: Set<string>;
   storageKept: boolean;
   authTables: boolean;
+  /** Columns of the target's `auth` tables, by table name. */
+  authColumns: Map<string, Set<string>>;
+  /** Types in the platform schemas (`auth.factor_status`) the target has. */
+  platformTypes: Set<string>;
+}
+
+/** Columns of every table in schema `auth`, by table name (source or target). */
+export async function authTableColumns(client: pg.ClientBase): Promise<Map<string, Set<string>>> {
+  const rows = await query<{ t: string; c: string }>(client,
+    `SELECT c.relname AS t, a.attname AS c FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = 'auth' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`, [], 'read the auth tables\' columns');
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) out.set(r.t, (out.get(r.t) ?? new Set()).add(r.c));
+  return out;
 }
 
 /** What classification and installation need to know about the target. */
@@ -33,7 +49,10 @@ export async function readTargetFacts(client: pg.ClientBase, options: Pick<RlsTr
   const tables = new Set((await query<{ t: string }>(client,
     `SELECT n.nspname || '.' || c.relname AS t FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')`, [], 'read the target tables')).map((r) => r.t));
   const users = options.authLayout.kind === 'keep' ? 'auth.users' : `${options.authLayout.users.schema}.${options.authLayout.users.name}`;
-  return { roles, tables, storageKept: tables.has('storage.objects'), authTables: tables.has(users) };
+  return { roles, tables, storageKept: tables.has('storage.objects'), authTables: tables.has(users), authColumns: await authTableColumns(client),
+    platformTypes: new Set((await query<{ t: string }>(client,
+      `SELECT n.nspname || '.' || t.typname AS t FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY ($1::text[])`,
+      [[...PLATFORM_SCHEMAS]], 'read the target\'s platform types')).map((r) => r.t)) };
 }
 
 export function classifyAll(catalog: RlsCatalog, ctx: ClassifyContext, targetTables: Set<string> | undefined, force: boolean): TranslatedPolicy[] {
@@ -75,16 +94,17 @@ export async function translateRls(options: RlsTranslateOptions, progress: Progr
       authLayout: options.authLayout,
       storageKept: options.keepStorage ?? facts?.storageKept ?? false,
       targetRoles: facts?.roles ?? new Set(),
+      ...(facts ? { authColumns: { source: await authTableColumns(source), target: facts.authColumns }, targetTypes: facts.platformTypes } : {}),
     };
     const policies = classifyAll(catalog, ctx, facts?.tables, options.force);
     const warnings: string[] = [];
     const counts = {
-      total: policies.length, portable: 0, compat: 0, 'auth-translation': 0, 'not-translatable': 0, installed: 0, leftOut: 0,
+      total: policies.length, portable: 0, compat: 0, 'auth-translation': 0, 'not-translatable': 0, installed: 0, leftOut: 0, heldBack: 0,
     };
     for (const p of policies) counts[p.class]++;
 
     if (options.mode === 'compat') {
-      const rewrite = { compatSchema, authLayout: options.authLayout };
+      const rewrite = { compatSchema, authLayout: options.authLayout, ...(facts ? { targetTypes: facts.platformTypes } : {}) };
       for (const [i, p] of policies.entries()) {
         const sql = compatPolicySql(catalog.policies[i]!, rewrite);
         if (sql.ok) p.sql = sql.sql;
@@ -93,12 +113,14 @@ export async function translateRls(options: RlsTranslateOptions, progress: Progr
           if (p.class !== 'not-translatable') p.reasons.push(sql.reason);
         }
       }
+      if (!options.force) holdBackWidened(policies);
       let installed;
       if (options.apply && target && facts) {
         installed = await applyCompat(target, source, catalog, policies, { ...options, compatSchema, facts, storageKept: ctx.storageKept }, progress, warnings);
       }
       counts.installed = policies.filter((p) => p.installed).length;
       counts.leftOut = policies.filter((p) => p.leftOut).length;
+      counts.heldBack = policies.filter((p) => p.heldBack).length;
       const result: RlsTranslation = { mode: 'compat', policies, counts, ...(installed ? { installed } : {}), report: '', warnings };
       result.report = compatReport(result, compatSchema);
       return result;

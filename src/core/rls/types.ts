@@ -39,6 +39,12 @@ export interface TranslatedPolicy {
   installed: boolean;
   /** Why it was left out (not-translatable without --force, or its table is not on the target). */
   leftOut?: string;
+  /**
+   * Held back although translatable: a RESTRICTIVE policy on the same table and command was left
+   * out, and installing this one alone would allow what the source refuses (fail closed; --force
+   * installs it). `leftOut` says which policy and why.
+   */
+  heldBack?: boolean;
 }
 
 export interface AppPredicate {
@@ -78,7 +84,7 @@ export interface InstalledSummary {
 export interface RlsTranslation {
   mode: 'compat' | 'app';
   policies: TranslatedPolicy[];
-  counts: Record<PolicyClass, number> & { total: number; installed: number; leftOut: number };
+  counts: Record<PolicyClass, number> & { total: number; installed: number; leftOut: number; heldBack: number };
   /** compat --apply: what was put on the target. */
   installed?: InstalledSummary;
   /** app mode: per table, the predicates. */

@@ -59,7 +59,16 @@ export async function validate(options: ValidateOptions, progress: Progress = si
     const auth = platform.kind === 'supabase' ? resolveAuthMapping(options.authLayout, sc, tc) : undefined;
     // A --map of the same source table wins over the auth mapping.
     const given = new Set((options.mappings ?? []).map((m) => m.source));
-    const mappings = [...(options.mappings ?? []), ...(auth?.mappings ?? []).filter((m) => !given.has(m.source))];
+    // The auth pairs follow the selection (--tables, --schemas, --exclude-table) like any table;
+    // an explicit --map does not.
+    const selected = (id: string): boolean => {
+      const [schema, name] = [id.slice(0, id.indexOf('.')), id.slice(id.indexOf('.') + 1)];
+      const hit = (patterns: string[]) => patterns.some((p) => p === id || p === name);
+      if (options.tables?.length && !hit(options.tables)) return false;
+      if (options.schemas?.length && !options.schemas.includes(schema)) return false;
+      return !(options.excludeTables?.length && hit(options.excludeTables));
+    };
+    const mappings = [...(options.mappings ?? []), ...(auth?.mappings ?? []).filter((m) => !given.has(m.source) && selected(m.source))];
     const selection = pairTables(sc, tc, platform.kind, { ...options, mappings });
     lap('catalog', t);
 
