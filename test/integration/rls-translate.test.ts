@@ -208,12 +208,13 @@ describe('compat --apply', () => {
     });
   });
 
-  it('takes every policy out of the deferred file (rewritten 0600) and keeps what waits for the auth stage', () => {
+  it('takes every policy out of the deferred file (rewritten 0600); the FK into auth.users is home (auth migrate ran first)', async () => {
     const file = compat.installed!.deferredFile!;
     expect(file).toBeDefined();
     const statements = parseStatements(readFileSync(file, 'utf8'));
     expect(statements.filter((s) => s.kind === 'CreatePolicyStmt')).toEqual([]);
-    expect(statements.some((s) => s.kind === 'AlterTableStmt' && s.text.includes('profiles_id_fkey'))).toBe(true);
+    expect(statements.some((s) => s.text.includes('profiles_id_fkey'))).toBe(false);
+    expect(await sql(target.adminUrl, "SELECT confrelid::regclass::text AS refs FROM pg_constraint WHERE conname = 'profiles_id_fkey'")).toEqual([{ refs: 'auth.users' }]);
     expect(statMode(file)).toBe(0o600);
     expect(compat.installed!.deferredPoliciesRemoved).toBeGreaterThan(20);
   });
