@@ -1,6 +1,6 @@
 /** The `rls translate` contract: options in, per-policy outcome out (r11's verify and c11's corpus harness read it). */
 import type { Classification, PolicyClass, RlsAuthLayout } from './classify.js';
-import type { PolicyCommand } from './read.js';
+import type { PolicyCommand, SourcePolicy } from './read.js';
 
 export interface RlsTranslateOptions {
   source: string;
@@ -24,13 +24,8 @@ export interface RlsTranslateOptions {
   connectTimeoutSeconds?: number;
 }
 
-export interface TranslatedPolicy {
-  schema: string;
-  table: string;
-  name: string;
-  command: PolicyCommand;
-  roles: string[];
-  permissive: boolean;
+/** A source policy's identity (as read.ts gives it) with what translation made of it. */
+export interface TranslatedPolicy extends Pick<SourcePolicy, 'schema' | 'table' | 'name' | 'command' | 'roles' | 'permissive'> {
   class: PolicyClass;
   reasons: string[];
   /** compat: the statement installed (or that would be); absent when left out. */
