@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { examples } from './context.js';
 import type { Run } from './index.js';
+import { sourceFiles } from './source-files.js';
 
 const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -21,11 +22,14 @@ export function defineAuthMigrate(authGroup: Command, run: Run): void {
       'offramp auth migrate --layout table --users-table public.users --identities-table public.identities',
       'offramp auth migrate --include-sessions --include-mfa --json | jq .result.users',
       'offramp auth migrate --yes        # also delete users the source no longer has',
+      'offramp auth migrate --source db_cluster-01-12-2026@03-00-00.backup --target "$TARGET_DB_URL"   # from a dashboard backup',
     ))
     .action((options: Record<string, unknown>, command: Command) =>
       run(async (ctx, opts) => {
-        const { config } = ctx.config({ workDir: opts.workDir });
-        if (!config.source || !config.target) {
+        // A backup file as --source: read through the same throwaway platform-shaped server restore uses.
+        const files = sourceFiles(ctx.globals);
+        const { config } = ctx.config({ workDir: opts.workDir, ...(files ? { source: undefined } : {}) });
+        if ((!files && !config.source) || !config.target) {
           throw new UsageError('auth migrate needs a source and a target', { hint: 'pass --source and --target, or set OFFRAMP_SOURCE_URL and OFFRAMP_TARGET_URL' });
         }
         const { parseQualifiedName, tableLayout } = await import('../core/auth/layout.js');
@@ -41,9 +45,9 @@ export function defineAuthMigrate(authGroup: Command, run: Run): void {
           : { kind: 'keep' as const };
         const { authMigrate } = await import('../core/auth/migrate.js');
         const { renderAuthMigrateText } = await import('../core/auth/render.js');
-        const result = await authMigrate({
-          source: config.source,
-          target: config.target,
+        const migrate = (source: string) => authMigrate({
+          source,
+          target: config.target!,
           layout,
           includeSessions: Boolean(opts.includeSessions),
           includeMfa: Boolean(opts.includeMfa),
@@ -51,6 +55,14 @@ export function defineAuthMigrate(authGroup: Command, run: Run): void {
           yes: Boolean(ctx.globals.yes),
           connectTimeoutSeconds: config.connectTimeoutSeconds,
         }, ctx.reporter);
+        let result;
+        if (files) {
+          const { detectBackup } = await import('../core/backup/detect.js');
+          const { withScratchSource } = await import('../core/backup/scratch.js');
+          result = await withScratchSource(await detectBackup(files), { progress: ctx.reporter }, (scratch) => migrate(scratch.url));
+        } else {
+          result = await migrate(config.source!);
+        }
         return { ok: true, result, render: renderAuthMigrateText };
       }, options, command),
     );

@@ -174,3 +174,23 @@ describe('inspect --source FILE', () => {
     expect(await processesUnder(tmp)).toEqual([]);
   }, 300_000);
 });
+
+describe('auth migrate --source FILE', () => {
+  it('a dashboard backup: after restore --from, the users come from the same file, equal to the fixture\'s, and the scratch servers are gone', async () => {
+    const tmp = ownTmp();
+    const target = await track(emptyTargetDatabase());
+    const work = mkdtempSync(join(tmpdir(), 'offramp-e9-work-'));
+    const restored = await runCli(['restore', '--from', files.dashboard, '--target', target.url, '--work-dir', work, '--json'], { env: { TMPDIR: tmp } });
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const migrated = await runCli(['auth', 'migrate', '--source', files.dashboard, '--target', target.url, '--work-dir', work, '--json'], { env: { TMPDIR: tmp } });
+    expect(migrated.exitCode, migrated.stderr).toBe(0);
+    expect(JSON.parse(migrated.stdout).result.users.inserted).toBeGreaterThan(0);
+    // Independent: the same users with the same hashes, digested on each server.
+    const digest = `SELECT count(*)::int AS n, md5(string_agg(id::text || coalesce(email, '') || coalesce(encrypted_password, ''), ',' ORDER BY id)) AS h FROM auth.users`;
+    expect(await sql(target.adminUrl, digest)).toEqual(await sql(files.fixtureUrl, digest));
+    expect(`${migrated.stdout}${migrated.stderr}`).not.toMatch(PASSWORD_HASH);
+    expect(`${migrated.stdout}${migrated.stderr}`).not.toMatch(/\$2[ab]\$/);
+    expect(await processesUnder(tmp)).toEqual([]);
+    expect(leftovers(tmp)).toEqual([]);
+  }, 300_000);
+});
