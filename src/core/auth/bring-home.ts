@@ -19,7 +19,8 @@ import type { Progress } from '../../output/progress.js';
 import { redact } from '../../secrets.js';
 import { readAuthDependents, type AuthDependent } from './auth-dependents.js';
 import { functionUsesColumns, rewriteFunctionDef, rewriteSqlText, type AuthRefMap } from './auth-refs.js';
-import { authEntriesLeft, deferredFilePath, pruneDeferredFile } from './deferred-file.js';
+import { deferredFilePath } from '../move/finish.js';
+import { authEntriesLeft, pruneDeferredFile } from './deferred-file.js';
 import type { AuthLayout } from './layout.js';
 import { authRefMap } from './layout-refs.js';
 

@@ -7,15 +7,10 @@
  * beside it 0600, then renamed); when nothing is left it is removed, as copy writes none then.
  */
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { findNodes, parseStatements, scanTokens, type SqlStatement } from '../../db/sql-parse.js';
 import { writePrivateFile } from '../move/private-files.js';
 import { rangeVars } from './auth-refs.js';
 
-/** The file copy writes for a target database (same naming as finish.ts). */
-export function deferredFilePath(workDir: string, database: string): string {
-  return join(resolve(workDir), `deferred-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
-}
 
 interface Entry {
   start: number;

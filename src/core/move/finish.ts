@@ -112,6 +112,14 @@ export async function setSequences(control: pg.Client, sequences: FinishInput['s
   }
 }
 
+
+/**
+ * Where copy and restore write the objects they deferred for one target database; the auth and RLS
+ * stages read and prune the same file, so the name is decided here only.
+ */
+export function deferredFilePath(workDir: string, database: string): string {
+  return join(resolve(workDir), `deferred-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
+}
 export async function finishLoad(input: FinishInput, afterPostData?: () => void): Promise<FinishResult> {
   const { phases, progress, plan } = input;
   await timedPhase(phases, 'sequences', () => setSequences(input.control, input.sequences));
@@ -134,7 +142,7 @@ export async function finishLoad(input: FinishInput, afterPostData?: () => void)
   let deferredFile: string | undefined;
   if (deferred.length > 0) {
     makePrivateDir(input.workDir);
-    deferredFile = join(resolve(input.workDir), `deferred-${input.target.database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
+    deferredFile = deferredFilePath(input.workDir, input.target.database);
     // One comment line per object (names may hold newlines), then its statements, each ending in one `;`.
     writePrivateFile(deferredFile, deferred.map((d) => `-- ${`${d.type} ${d.schema ?? ''} ${d.name}: ${d.reason}`.replace(/[\r\n]+/g, ' ')}\n${joinStatements(parseStatements(d.sql))}\n`).join('\n'));
   }

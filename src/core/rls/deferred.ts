@@ -5,7 +5,6 @@
  * 0600, with whatever is still waiting for another stage.
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parseStatements, type SqlStatement } from '../../db/sql-parse.js';
 import { writePrivateFile } from '../move/private-files.js';
 
@@ -15,9 +14,6 @@ export interface DeferredBlock {
   statements: SqlStatement[];
 }
 
-export function deferredFilePath(workDir: string, database: string): string {
-  return join(resolve(workDir), `deferred-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sql`);
-}
 
 /**
  * Split the file into its objects. The parser's statement locations start at the statement's first
